@@ -1,0 +1,61 @@
+# The one entry point for people and CI. `make` alone lists the targets.
+SHELL := /usr/bin/env bash
+.DEFAULT_GOAL := help
+MSG ?=
+
+##@ General
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make \033[36m<target>\033[0m\n"} \
+		/^[a-zA-Z0-9_-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } \
+		/^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
+
+.PHONY: install
+install: ## Create .venv and install the backend with its tools
+	@source scripts/lib.sh && ensure_venv
+
+##@ Run
+
+.PHONY: dev
+dev: ## Run the system for development (the API, on an embedded SQLite database by default)
+	@scripts/api.sh
+
+.PHONY: api
+api: ## Run the API alone with the production server on API_PORT (default 8001)
+	@scripts/api.sh
+
+##@ Database
+
+.PHONY: migrate
+migrate: ## Upgrade the database schema to the newest revision
+	@scripts/migrate.sh up
+
+.PHONY: migration
+migration: ## Write a new migration from the models: make migration MSG="add a column"
+	@scripts/migrate.sh new "$(MSG)"
+
+##@ Quality
+
+.PHONY: test
+test: ## Run linters, type checks and every test (PostgreSQL/MariaDB too when TEST_*_URL are set)
+	@scripts/test.sh
+
+.PHONY: lint
+lint: ## Run the linters and type checks only
+	@scripts/lint.sh
+
+.PHONY: format
+format: ## Format and fix the Python code
+	@source scripts/lib.sh && ensure_venv && cd backend && ruff check --fix . && ruff format .
+
+.PHONY: bench
+bench: ## Benchmark the API under load against PostgreSQL and print the figures
+	@scripts/bench.sh
+
+##@ Housekeeping
+
+.PHONY: clean
+clean: ## Remove caches and the embedded database (keeps .venv)
+	rm -rf backend/data .cache
+	find . -name __pycache__ -prune -exec rm -rf {} + -o -name '.*_cache' -prune -exec rm -rf {} +

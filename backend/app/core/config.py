@@ -1,0 +1,202 @@
+"""Settings: the only module that reads the environment.
+
+Values come from environment variables, then from a `.env` file (the
+repository's, or `ENV_FILE`), then from the defaults below; the environment
+always wins. Any setting can also be read from a file named by `<NAME>_FILE`,
+which is how Docker secrets reach the apps.
+
+Outside `ENVIRONMENT=local` the settings refuse to load with a missing,
+example-default or weak secret, and say which.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AnyHttpUrl, EmailStr, Field, SecretStr, field_validator, model_validator
+from pydantic.fields import FieldInfo
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+from sqlalchemy.engine import make_url
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+REPO_DIR = BACKEND_DIR.parent
+
+# Values that ship in `.env.example` and the docs: never acceptable outside local.
+EXAMPLE_SECRETS = frozenset({"changethis", "change-this", "changeme", "secret", "password", ""})
+MIN_SECRET_KEY_LENGTH = 32
+MIN_PASSWORD_LENGTH = 12
+
+
+def _env_files() -> tuple[Path, ...]:
+    explicit = os.environ.get("ENV_FILE")
+    if explicit:
+        return (Path(explicit),)
+    return (REPO_DIR / ".env",)
+
+
+class FileSecretsSource(PydanticBaseSettingsSource):
+    """Reads `<NAME>_FILE` variables: the setting's value is the file's content."""
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        path = os.environ.get(f"{field_name}_FILE")
+        if not path:
+            return None, field_name, False
+        try:
+            return Path(path).read_text(encoding="utf-8").strip(), field_name, False
+        except OSError as exc:
+            raise ValueError(f"{field_name}_FILE={path} cannot be read: {exc}") from exc
+
+    def __call__(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for name, field in self.settings_cls.model_fields.items():
+            value, key, _ = self.get_field_value(field, name)
+            if value is not None:
+                values[key] = value
+        return values
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=_env_files(),
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=True,
+        # An empty value in .env (`DATABASE_URL=`) means "use the default".
+        env_ignore_empty=True,
+    )
+
+    # General
+    PROJECT_NAME: str = "Full Stack Flask"
+    ENVIRONMENT: Literal["local", "staging", "production"] = "local"
+    LOG_LEVEL: str = "INFO"
+    # The public origin of the site, used in links sent by email.
+    FRONTEND_HOST: str = "http://localhost:8000"
+    BACKEND_CORS_ORIGINS: Annotated[list[AnyHttpUrl], NoDecode] = []
+
+    # Security
+    SECRET_KEY: SecretStr = SecretStr("changethis")
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
+    REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=14, ge=1)
+    PASSWORD_RESET_TOKEN_EXPIRE_MINUTES: int = Field(default=60, ge=1)
+    # Marks the refresh cookie Secure; turn on whenever the site is served over HTTPS.
+    REFRESH_COOKIE_SECURE: bool = False
+    # OWASP's argon2id minimum: 19 MiB, 2 iterations, 1 lane.
+    PASSWORD_HASH_MEMORY_KIB: int = Field(default=19456, ge=8)
+    PASSWORD_HASH_TIME_COST: int = Field(default=2, ge=1)
+    PASSWORD_HASH_PARALLELISM: int = Field(default=1, ge=1)
+    USERS_OPEN_REGISTRATION: bool = False
+
+    # Database: an embedded SQLite file unless told otherwise.
+    DATABASE_URL: str = f"sqlite:///{BACKEND_DIR / 'data' / 'app.db'}"
+    DATABASE_POOL_SIZE: int = Field(default=10, ge=1)
+    DATABASE_MAX_OVERFLOW: int = Field(default=5, ge=0)
+    DATABASE_ECHO: bool = False
+
+    # HTTP
+    # How many reverse proxies (Traefik) stand in front and set X-Forwarded-*.
+    # 0 when clients connect directly: then those headers are ignored, not trusted.
+    PROXY_COUNT: int = Field(default=0, ge=0, le=5)
+    MAX_CONTENT_LENGTH: int = Field(default=1024 * 1024, ge=1024)
+    REDIS_URL: str | None = None
+
+    # Rate limits (Flask-Limiter syntax). Stored in Redis when REDIS_URL is set.
+    RATE_LIMIT_ENABLED: bool = True
+    RATE_LIMIT_STORAGE_URL: str | None = None
+    RATE_LIMIT_LOGIN_ACCOUNT: str = "10/minute"
+    RATE_LIMIT_LOGIN_IP: str = "100/minute"
+    RATE_LIMIT_PASSWORD_RECOVERY: str = "5/minute"  # noqa: S105 (not a secret)
+    RATE_LIMIT_SIGNUP: str = "5/minute"
+
+    # Email: "console" logs messages instead of sending them.
+    EMAIL_BACKEND: Literal["smtp", "console"] | None = None
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int = 587
+    SMTP_USER: str | None = None
+    SMTP_PASSWORD: SecretStr | None = None
+    SMTP_TLS: bool = True
+    SMTP_SSL: bool = False
+    SMTP_TIMEOUT: float = 10.0
+    EMAILS_FROM_EMAIL: EmailStr = "noreply@example.com"
+    EMAILS_FROM_NAME: str | None = None
+
+    # The first superuser, created by `python -m app create-superuser`.
+    FIRST_SUPERUSER: EmailStr = "admin@example.com"
+    FIRST_SUPERUSER_PASSWORD: SecretStr = SecretStr("changethis")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Explicit values, then the environment, then *_FILE secrets, then .env.
+        assert isinstance(env_settings, EnvSettingsSource)
+        return (init_settings, env_settings, FileSecretsSource(settings_cls), dotenv_settings)
+
+    @field_validator("BACKEND_CORS_ORIGINS", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [str(origin).rstrip("/") for origin in self.BACKEND_CORS_ORIGINS]
+
+    @property
+    def email_backend(self) -> str:
+        return self.EMAIL_BACKEND or ("smtp" if self.SMTP_HOST else "console")
+
+    @property
+    def rate_limit_storage_url(self) -> str:
+        return self.RATE_LIMIT_STORAGE_URL or self.REDIS_URL or "memory://"
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets(self) -> Settings:
+        if self.ENVIRONMENT == "local":
+            return self
+        problems = []
+        secret_key = self.SECRET_KEY.get_secret_value()
+        if secret_key in EXAMPLE_SECRETS or len(secret_key) < MIN_SECRET_KEY_LENGTH:
+            problems.append(
+                f"SECRET_KEY must be a random value of at least {MIN_SECRET_KEY_LENGTH} characters"
+            )
+        password = self.FIRST_SUPERUSER_PASSWORD.get_secret_value()
+        if password in EXAMPLE_SECRETS or len(password) < MIN_PASSWORD_LENGTH:
+            problems.append(
+                f"FIRST_SUPERUSER_PASSWORD must be set, not an example value, "
+                f"and at least {MIN_PASSWORD_LENGTH} characters"
+            )
+        db_password = make_url(self.DATABASE_URL).password
+        if not self.DATABASE_URL.startswith("sqlite") and (
+            db_password is None or str(db_password) in EXAMPLE_SECRETS
+        ):
+            problems.append("DATABASE_URL must carry a real database password")
+        if self.SMTP_PASSWORD is not None and self.SMTP_PASSWORD.get_secret_value() in (
+            EXAMPLE_SECRETS - {""}
+        ):
+            problems.append("SMTP_PASSWORD must not be an example value")
+        if problems:
+            raise ValueError(
+                f"refusing to start with ENVIRONMENT={self.ENVIRONMENT}: " + "; ".join(problems)
+            )
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

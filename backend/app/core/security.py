@@ -1,0 +1,123 @@
+"""Password hashing and JWT access tokens. No Flask here."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import jwt
+from passlib.context import CryptContext
+
+from app.core.config import Settings
+
+ALGORITHM = "HS256"
+ACCESS_TOKEN_TYPE = "access"  # noqa: S105 (a claim value, not a secret)
+
+
+class InvalidTokenError(Exception):
+    """The token is malformed, expired, signed with another key or not an access token."""
+
+
+def build_password_context(settings: Settings) -> CryptContext:
+    """argon2id for new hashes; older schemes still verify and get upgraded at login."""
+    return CryptContext(
+        schemes=["argon2", "bcrypt", "pbkdf2_sha256"],
+        deprecated="auto",
+        argon2__type="ID",
+        argon2__memory_cost=settings.PASSWORD_HASH_MEMORY_KIB,
+        argon2__rounds=settings.PASSWORD_HASH_TIME_COST,
+        argon2__parallelism=settings.PASSWORD_HASH_PARALLELISM,
+    )
+
+
+class PasswordHasher:
+    """Hashes and verifies passwords with the configured parameters."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._context = build_password_context(settings)
+        # A real hash to verify against when the account doesn't exist, so that
+        # "no such user" costs as much time as "wrong password".
+        self._dummy_hash = self._context.hash(secrets.token_urlsafe(16))
+
+    def hash(self, password: str) -> str:
+        return str(self._context.hash(password))
+
+    def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
+        """Check `password`; return (ok, new_hash) where new_hash is set when the
+        stored hash used an older scheme or weaker parameters and should be replaced."""
+        if hashed is None:
+            self._context.verify(password, self._dummy_hash)
+            return False, None
+        try:
+            ok, new_hash = self._context.verify_and_update(password, hashed)
+        except ValueError:  # an unknown or corrupt hash never matches
+            return False, None
+        return bool(ok), new_hash
+
+
+@dataclass(frozen=True, slots=True)
+class AccessTokenClaims:
+    user_id: int
+    token_version: int
+    issued_at: datetime
+
+
+class TokenCodec:
+    """Creates and checks access tokens: HS256 only, `exp`, `iat`, `sub` and `type` required."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._key = settings.SECRET_KEY.get_secret_value()
+        self._lifetime = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
+
+    @property
+    def lifetime_seconds(self) -> int:
+        return int(self._lifetime.total_seconds())
+
+    def create_access_token(self, *, user_id: int, token_version: int) -> str:
+        now = datetime.now(UTC)
+        payload: dict[str, Any] = {
+            "sub": str(user_id),
+            "ver": token_version,
+            "type": ACCESS_TOKEN_TYPE,
+            "iat": now,
+            "exp": now + self._lifetime,
+            "jti": uuid.uuid4().hex,
+        }
+        return jwt.encode(payload, self._key, algorithm=ALGORITHM)
+
+    def decode_access_token(self, token: str) -> AccessTokenClaims:
+        try:
+            payload = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                options={"require": ["exp", "iat", "sub", "type"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidTokenError(str(exc)) from exc
+        if payload.get("type") != ACCESS_TOKEN_TYPE:
+            raise InvalidTokenError("not an access token")
+        try:
+            user_id = int(payload["sub"])
+            version = int(payload.get("ver", 0))
+        except (TypeError, ValueError) as exc:
+            raise InvalidTokenError("malformed subject") from exc
+        return AccessTokenClaims(
+            user_id=user_id,
+            token_version=version,
+            issued_at=datetime.fromtimestamp(payload["iat"], UTC),
+        )
+
+
+def new_opaque_token() -> str:
+    """A random token for refresh cookies and reset links (256 bits)."""
+    return secrets.token_urlsafe(32)
+
+
+def hash_opaque_token(token: str) -> str:
+    """Opaque tokens are stored as SHA-256: high-entropy values need no slow hash."""
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()

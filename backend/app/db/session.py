@@ -1,0 +1,61 @@
+"""Engine and session factory built from settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.config import Settings
+
+
+def _normalise_url(url: str) -> str:
+    """Pick the drivers the project ships (psycopg 3, PyMySQL) for bare scheme names."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.drivername in ("mysql", "mariadb"):
+        parsed = parsed.set(drivername=f"{parsed.drivername}+pymysql")
+    if parsed.get_backend_name() in ("mysql", "mariadb") and "charset" not in parsed.query:
+        parsed = parsed.update_query_dict({"charset": "utf8mb4"})
+    return parsed.render_as_string(hide_password=False)
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def create_db_engine(settings: Settings, **overrides: Any) -> Engine:
+    url = _normalise_url(settings.DATABASE_URL)
+    # No pool_pre_ping: it costs a round trip per request. A dropped connection
+    # fails one request with 503 and the pool replaces it.
+    kwargs: dict[str, Any] = {"echo": settings.DATABASE_ECHO}
+    if url.startswith("sqlite"):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+    else:
+        kwargs |= {
+            "pool_size": settings.DATABASE_POOL_SIZE,
+            "max_overflow": settings.DATABASE_MAX_OVERFLOW,
+            # Servers drop idle connections (MariaDB's wait_timeout); recycle first.
+            "pool_recycle": 1800,
+        }
+    kwargs |= overrides
+    engine = create_engine(url, **kwargs)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+    return engine
+
+
+def create_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # expire_on_commit=False: objects stay readable after the request commits,
+    # so responses are serialised without a second round trip.
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,19 @@
+"""SQLAlchemy 2.0 typed models, one module per aggregate. No Flask here."""
+
+from app.models.group import Group, GroupPermission, group_members
+from app.models.item import Item
+from app.models.job import Job, JobState
+from app.models.token import PasswordResetToken, RefreshToken
+from app.models.user import User
+
+__all__ = [
+    "Group",
+    "GroupPermission",
+    "Item",
+    "Job",
+    "JobState",
+    "PasswordResetToken",
+    "RefreshToken",
+    "User",
+    "group_members",
+]

@@ -1,0 +1,45 @@
+"""The long-lived objects a process needs, built once from settings.
+
+The web app, the CLI and the worker each build one `Runtime`; nothing is
+created at import time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.core.config import Settings
+from app.core.security import PasswordHasher, TokenCodec
+from app.db import create_db_engine, create_session_factory
+from app.services.email import EmailRenderer, EmailSender
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    hasher: PasswordHasher
+    tokens: TokenCodec
+    email_renderer: EmailRenderer = field(default_factory=EmailRenderer)
+    email_sender: EmailSender | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Runtime:
+        engine = create_db_engine(settings)
+        return cls(
+            settings=settings,
+            engine=engine,
+            session_factory=create_session_factory(engine),
+            hasher=PasswordHasher(settings),
+            tokens=TokenCodec(settings),
+            email_sender=EmailSender(settings),
+        )
+
+    @property
+    def mailer(self) -> EmailSender:
+        assert self.email_sender is not None
+        return self.email_sender

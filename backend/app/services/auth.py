@@ -1,0 +1,186 @@
+"""Sessions: access tokens, rotating refresh tokens, password reset tokens."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from app.core.config import Settings
+from app.core.security import (
+    InvalidTokenError,
+    PasswordHasher,
+    TokenCodec,
+    hash_opaque_token,
+    new_opaque_token,
+)
+from app.db.base import utcnow
+from app.models import PasswordResetToken, RefreshToken, User
+from app.services import users
+from app.services.errors import AuthenticationFailed, BadRequest, PermissionDenied
+
+INVALID_CREDENTIALS = "Incorrect email or password"
+INVALID_REFRESH = "Invalid or expired refresh token"
+INVALID_RESET = "Invalid or expired password reset token"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTokens:
+    access_token: str
+    expires_in: int
+    refresh_token: str
+    refresh_expires_at: datetime
+
+
+def login(
+    *,
+    session: Session,
+    hasher: PasswordHasher,
+    codec: TokenCodec,
+    settings: Settings,
+    email: str,
+    password: str,
+) -> IssuedTokens:
+    user = users.authenticate(session=session, hasher=hasher, email=email, password=password)
+    if user is None:
+        raise AuthenticationFailed(INVALID_CREDENTIALS)
+    if not user.is_active:
+        raise PermissionDenied("Inactive user")
+    return _issue(session=session, codec=codec, settings=settings, user=user, family=None)
+
+
+def refresh(
+    *, session: Session, codec: TokenCodec, settings: Settings, refresh_token: str | None
+) -> IssuedTokens:
+    """Rotate: the presented token is spent and a new one of the same family issued.
+    A spent token presented again means it leaked: the whole family is revoked."""
+    if not refresh_token:
+        raise AuthenticationFailed(INVALID_REFRESH)
+    stored = session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == hash_opaque_token(refresh_token))
+    )
+    now = utcnow()
+    if stored is None:
+        raise AuthenticationFailed(INVALID_REFRESH)
+    if stored.revoked_at is not None:
+        revoke_family(session=session, family_id=stored.family_id)
+        raise AuthenticationFailed(INVALID_REFRESH)
+    if stored.expires_at <= now:
+        raise AuthenticationFailed(INVALID_REFRESH)
+    # Spend the token atomically so two concurrent refreshes cannot both succeed.
+    spent = session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == stored.id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(spent, "rowcount", 0) != 1:
+        revoke_family(session=session, family_id=stored.family_id)
+        raise AuthenticationFailed(INVALID_REFRESH)
+    user = users.get_user(session=session, user_id=stored.user_id)
+    if user is None or not user.is_active:
+        raise AuthenticationFailed(INVALID_REFRESH)
+    return _issue(
+        session=session, codec=codec, settings=settings, user=user, family=stored.family_id
+    )
+
+
+def logout(*, session: Session, refresh_token: str | None) -> None:
+    """Revoke the session the token belongs to; unknown tokens are ignored."""
+    if not refresh_token:
+        return
+    stored = session.scalar(
+        select(RefreshToken).where(RefreshToken.token_hash == hash_opaque_token(refresh_token))
+    )
+    if stored is not None:
+        revoke_family(session=session, family_id=stored.family_id)
+
+
+def revoke_family(*, session: Session, family_id: str) -> None:
+    session.execute(delete(RefreshToken).where(RefreshToken.family_id == family_id))
+
+
+def user_from_access_token(*, session: Session, codec: TokenCodec, token: str) -> User:
+    """The active user the access token belongs to; AuthenticationFailed otherwise."""
+    try:
+        claims = codec.decode_access_token(token)
+    except InvalidTokenError as exc:
+        raise AuthenticationFailed("Could not validate credentials") from exc
+    user = users.get_user(session=session, user_id=claims.user_id)
+    if user is None or user.token_version != claims.token_version:
+        raise AuthenticationFailed("Could not validate credentials")
+    if not user.is_active:
+        raise PermissionDenied("Inactive user")
+    return user
+
+
+def _issue(
+    *, session: Session, codec: TokenCodec, settings: Settings, user: User, family: str | None
+) -> IssuedTokens:
+    raw = new_opaque_token()
+    expires_at = utcnow() + timedelta(days=settings.REFRESH_TOKEN_EXPIRE_DAYS)
+    session.add(
+        RefreshToken(
+            user_id=user.id,
+            token_hash=hash_opaque_token(raw),
+            family_id=family or uuid.uuid4().hex,
+            expires_at=expires_at,
+        )
+    )
+    session.flush()
+    return IssuedTokens(
+        access_token=codec.create_access_token(user_id=user.id, token_version=user.token_version),
+        expires_in=codec.lifetime_seconds,
+        refresh_token=raw,
+        refresh_expires_at=expires_at,
+    )
+
+
+def create_password_reset_token(*, session: Session, settings: Settings, user: User) -> str:
+    raw = new_opaque_token()
+    session.add(
+        PasswordResetToken(
+            user_id=user.id,
+            token_hash=hash_opaque_token(raw),
+            expires_at=utcnow() + timedelta(minutes=settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES),
+        )
+    )
+    session.flush()
+    return raw
+
+
+def reset_password(
+    *, session: Session, hasher: PasswordHasher, token: str, new_password: str
+) -> User:
+    """Set a new password with a reset token: works once, ends every session."""
+    users.check_password_rules(new_password, field="new_password")
+    now = utcnow()
+    stored = session.scalar(
+        select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_opaque_token(token))
+    )
+    if stored is None or stored.used_at is not None or stored.expires_at <= now:
+        raise BadRequest(INVALID_RESET)
+    used = session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.id == stored.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(used, "rowcount", 0) != 1:
+        raise BadRequest(INVALID_RESET)
+    user = users.get_user(session=session, user_id=stored.user_id)
+    if user is None or not user.is_active:
+        raise BadRequest(INVALID_RESET)
+    users.set_password(session=session, hasher=hasher, user=user, password=new_password)
+    # Any other outstanding reset link for this account dies with this one.
+    session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return user

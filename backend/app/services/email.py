@@ -1,0 +1,122 @@
+"""Outgoing email: rendering from templates and delivery over SMTP (or the log).
+
+Templates live in `app/templates/email/<name>.txt` and `<name>.html` (Jinja2).
+The "console" backend logs each message instead of sending it, for development.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from app.core.config import Settings
+from app.services.errors import Unavailable
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[1] / "templates" / "email"
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+
+
+class EmailRenderer:
+    def __init__(self, templates_dir: Path = TEMPLATES_DIR) -> None:
+        self._env = Environment(
+            loader=FileSystemLoader(templates_dir),
+            autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+            undefined=StrictUndefined,
+            keep_trailing_newline=True,
+        )
+
+    def render(self, name: str, subject: str, context: dict[str, Any]) -> RenderedEmail:
+        return RenderedEmail(
+            subject=subject,
+            text=self._env.get_template(f"{name}.txt").render(context),
+            html=self._env.get_template(f"{name}.html").render(context),
+        )
+
+
+class EmailSender:
+    """Builds a MIME message (text + HTML alternative) and delivers it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+
+    def build(self, to: str, email: RenderedEmail) -> EmailMessage:
+        settings = self._settings
+        message = EmailMessage()
+        message["Subject"] = email.subject
+        message["From"] = formataddr(
+            (settings.EMAILS_FROM_NAME or settings.PROJECT_NAME, str(settings.EMAILS_FROM_EMAIL))
+        )
+        message["To"] = to
+        message["Message-ID"] = make_msgid(domain=str(settings.EMAILS_FROM_EMAIL).split("@")[-1])
+        message.set_content(email.text)
+        message.add_alternative(email.html, subtype="html")
+        return message
+
+    def send(self, to: str, email: RenderedEmail) -> None:
+        message = self.build(to, email)
+        if self._settings.email_backend == "console":
+            logger.info(
+                "Email (console backend, not sent)\nTo: %s\nSubject: %s\n\n%s",
+                to,
+                email.subject,
+                email.text,
+            )
+            return
+        try:
+            self._deliver(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            logger.warning("Sending email to %s failed: %s", to, exc)
+            raise Unavailable("The mail server is unavailable") from exc
+
+    def _deliver(self, message: EmailMessage) -> None:
+        settings = self._settings
+        host = settings.SMTP_HOST or "localhost"
+        context = ssl.create_default_context()
+        smtp: smtplib.SMTP
+        if settings.SMTP_SSL:
+            smtp = smtplib.SMTP_SSL(
+                host, settings.SMTP_PORT, timeout=settings.SMTP_TIMEOUT, context=context
+            )
+        else:
+            smtp = smtplib.SMTP(host, settings.SMTP_PORT, timeout=settings.SMTP_TIMEOUT)
+        with smtp:
+            if settings.SMTP_TLS and not settings.SMTP_SSL:
+                smtp.starttls(context=context)
+            if settings.SMTP_USER:
+                password = (
+                    settings.SMTP_PASSWORD.get_secret_value() if settings.SMTP_PASSWORD else ""
+                )
+                smtp.login(settings.SMTP_USER, password)
+            smtp.send_message(message)
+
+
+def password_reset_email(
+    renderer: EmailRenderer, settings: Settings, *, email: str, token: str
+) -> RenderedEmail:
+    link = f"{settings.FRONTEND_HOST.rstrip('/')}/reset-password?token={token}"
+    return renderer.render(
+        "reset_password",
+        f"{settings.PROJECT_NAME}: reset your password",
+        {
+            "project_name": settings.PROJECT_NAME,
+            "email": email,
+            "link": link,
+            "valid_minutes": settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES,
+        },
+    )

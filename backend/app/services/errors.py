@@ -1,0 +1,43 @@
+"""Typed domain errors; the web layer maps each to one HTTP status in one place."""
+
+from __future__ import annotations
+
+
+class ServiceError(Exception):
+    """Base class: `message` is safe to show to the client."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidInput(ServiceError):
+    """The request is well-formed but a value breaks a rule (422)."""
+
+    def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or {}
+
+
+class BadRequest(ServiceError):
+    """The operation cannot be done as asked (400): wrong password, used token."""
+
+
+class AuthenticationFailed(ServiceError):
+    """No valid credentials (401)."""
+
+
+class PermissionDenied(ServiceError):
+    """Authenticated but not allowed (403)."""
+
+
+class NotFound(ServiceError):
+    """Missing, or not visible to this user (404)."""
+
+
+class Conflict(ServiceError):
+    """A unique value is taken (409)."""
+
+
+class Unavailable(ServiceError):
+    """A dependency (database, broker, mail server) is down (503)."""

@@ -1,0 +1,79 @@
+"""Items, the example resource: owned by a user, visible to holders of items:read_all."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.models import Item, User
+from app.services.errors import InvalidInput, NotFound, PermissionDenied
+from app.services.permissions import Permission, has_permission
+
+ITEM_NOT_FOUND = "Item not found"
+
+
+def list_items(*, session: Session, viewer: User, skip: int, limit: int) -> tuple[list[Item], int]:
+    """Newest first: the viewer's own, or everyone's with items:read_all."""
+    query = select(Item)
+    count_query = select(func.count()).select_from(Item)
+    if not has_permission(viewer, Permission.ITEMS_READ_ALL):
+        query = query.where(Item.owner_id == viewer.id)
+        count_query = count_query.where(Item.owner_id == viewer.id)
+    count = session.scalar(count_query) or 0
+    items = session.scalars(
+        query.order_by(Item.created_at.desc(), Item.id.desc()).offset(skip).limit(limit)
+    ).all()
+    return list(items), count
+
+
+def get_item(*, session: Session, viewer: User, item_id: int) -> Item:
+    """The item if the viewer may see it; someone else's looks missing."""
+    item = session.get(Item, item_id)
+    if item is None or (
+        item.owner_id != viewer.id and not has_permission(viewer, Permission.ITEMS_READ_ALL)
+    ):
+        raise NotFound(ITEM_NOT_FOUND)
+    return item
+
+
+def _get_writable(*, session: Session, editor: User, item_id: int) -> Item:
+    item = get_item(session=session, viewer=editor, item_id=item_id)
+    if item.owner_id != editor.id and not has_permission(editor, Permission.ITEMS_WRITE_ALL):
+        raise PermissionDenied("Not enough permissions to change this item")
+    return item
+
+
+def _check_title(title: str) -> str:
+    if not title.strip():
+        raise InvalidInput("Invalid title", {"title": "Must not be blank"})
+    return title
+
+
+def create_item(
+    *, session: Session, owner: User, title: str, description: str | None = None
+) -> Item:
+    item = Item(title=_check_title(title), description=description, owner_id=owner.id)
+    session.add(item)
+    session.flush()
+    return item
+
+
+def update_item(
+    *, session: Session, editor: User, item_id: int, changes: Mapping[str, Any]
+) -> Item:
+    item = _get_writable(session=session, editor=editor, item_id=item_id)
+    if changes.get("title") is not None:
+        item.title = _check_title(changes["title"])
+    if "description" in changes:
+        item.description = changes["description"]
+    session.flush()
+    return item
+
+
+def delete_item(*, session: Session, editor: User, item_id: int) -> None:
+    item = _get_writable(session=session, editor=editor, item_id=item_id)
+    session.delete(item)
+    session.flush()

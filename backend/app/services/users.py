@@ -1,0 +1,190 @@
+"""Users: creation, lookup, updates, authentication by password."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from app.core.security import PasswordHasher
+from app.models import Group, RefreshToken, User
+from app.services.errors import BadRequest, Conflict, InvalidInput
+
+PASSWORD_MIN_LENGTH = 8
+PASSWORD_MAX_LENGTH = 128
+EMAIL_TAKEN = "A user with this email already exists"
+
+
+def normalize_email(email: str) -> str:
+    """A syntactically valid address, lower-cased so uniqueness ignores case."""
+    try:
+        result = validate_email(email, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidInput("Invalid email address", {"email": str(exc)}) from exc
+    return result.normalized.lower()
+
+
+def check_password_rules(password: str, field: str = "password") -> None:
+    if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
+        raise InvalidInput(
+            "Invalid password",
+            {field: f"Must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters"},
+        )
+
+
+def _with_groups() -> Any:
+    return selectinload(User.groups).selectinload(Group.grants)
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, with its wildcards escaped (escape='\\')."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def get_user(*, session: Session, user_id: int) -> User | None:
+    """A user with groups and grants loaded, in one round trip: this runs on every
+    authenticated request."""
+    query = (
+        select(User)
+        .where(User.id == user_id)
+        .options(joinedload(User.groups).joinedload(Group.grants))
+    )
+    return session.scalars(query).unique().first()
+
+
+def get_user_by_email(*, session: Session, email: str) -> User | None:
+    try:
+        normalized = normalize_email(email)
+    except InvalidInput:
+        return None
+    return session.scalars(select(User).where(User.email == normalized)).first()
+
+
+def list_users(
+    *, session: Session, skip: int, limit: int, email_contains: str | None = None
+) -> tuple[list[User], int]:
+    query = select(User)
+    if email_contains:
+        query = query.where(User.email.like(like_pattern(email_contains.lower()), escape="\\"))
+    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    users = session.scalars(
+        query.options(_with_groups()).order_by(User.id).offset(skip).limit(limit)
+    ).all()
+    return list(users), count
+
+
+def _ensure_email_free(session: Session, email: str, *, except_id: int | None = None) -> None:
+    query = select(User.id).where(User.email == email)
+    if except_id is not None:
+        query = query.where(User.id != except_id)
+    if session.scalar(query) is not None:
+        raise Conflict(EMAIL_TAKEN)
+
+
+def create_user(
+    *,
+    session: Session,
+    hasher: PasswordHasher,
+    email: str,
+    password: str,
+    full_name: str | None = None,
+    is_active: bool = True,
+    is_superuser: bool = False,
+) -> User:
+    email = normalize_email(email)
+    check_password_rules(password)
+    _ensure_email_free(session, email)
+    user = User(
+        email=email,
+        hashed_password=hasher.hash(password),
+        full_name=full_name,
+        is_active=is_active,
+        is_superuser=is_superuser,
+        groups=[],
+    )
+    session.add(user)
+    _flush_unique(session, EMAIL_TAKEN)
+    return user
+
+
+def update_user(
+    *, session: Session, hasher: PasswordHasher, user: User, changes: Mapping[str, Any]
+) -> User:
+    """Apply the given fields; a new password revokes every session of the user."""
+    if "email" in changes and changes["email"] is not None:
+        email = normalize_email(changes["email"])
+        if email != user.email:
+            _ensure_email_free(session, email, except_id=user.id)
+            user.email = email
+    if "full_name" in changes:
+        user.full_name = changes["full_name"]
+    for flag in ("is_active", "is_superuser"):
+        if changes.get(flag) is not None:
+            setattr(user, flag, changes[flag])
+    if changes.get("password") is not None:
+        set_password(session=session, hasher=hasher, user=user, password=changes["password"])
+    if changes.get("is_active") is False:
+        revoke_sessions(session=session, user=user)
+    _flush_unique(session, EMAIL_TAKEN)
+    return user
+
+
+def set_password(*, session: Session, hasher: PasswordHasher, user: User, password: str) -> None:
+    check_password_rules(password)
+    user.hashed_password = hasher.hash(password)
+    revoke_sessions(session=session, user=user)
+
+
+def change_password(
+    *,
+    session: Session,
+    hasher: PasswordHasher,
+    user: User,
+    current_password: str,
+    new_password: str,
+) -> None:
+    ok, _ = hasher.verify(current_password, user.hashed_password)
+    if not ok:
+        raise BadRequest("Incorrect password")
+    if current_password == new_password:
+        raise BadRequest("The new password must differ from the current one")
+    set_password(session=session, hasher=hasher, user=user, password=new_password)
+    session.flush()
+
+
+def revoke_sessions(*, session: Session, user: User) -> None:
+    """End every session: refresh tokens go, and access tokens already issued stop working."""
+    user.token_version += 1
+    session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
+
+
+def authenticate(
+    *, session: Session, hasher: PasswordHasher, email: str, password: str
+) -> User | None:
+    """The user these credentials belong to, or None. Costs the same time either way."""
+    user = get_user_by_email(session=session, email=email)
+    ok, new_hash = hasher.verify(password, user.hashed_password if user else None)
+    if not ok or user is None:
+        return None
+    if new_hash is not None:  # stored with an older scheme or weaker parameters
+        user.hashed_password = new_hash
+    return user
+
+
+def delete_user(*, session: Session, user: User) -> None:
+    session.delete(user)
+    session.flush()
+
+
+def _flush_unique(session: Session, message: str) -> None:
+    """Flush, turning a unique-constraint race into a Conflict."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(message) from exc

@@ -1,0 +1,224 @@
+"""Login, token refresh, logout, password recovery and reset."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import datetime
+from typing import Any
+
+from flask import Response, make_response, request
+from flask_restx import Namespace, Resource, fields, reqparse
+
+from app.services import auth, users
+from app.services.email import password_reset_email
+from app.services.errors import AuthenticationFailed, InvalidInput, Unavailable
+from app.web.auth import current_user
+from app.web.db import runtime, session
+from app.web.limits import limiter, login_account_key, setting
+
+from .schema import errors, message_model, parse_body, register_common_models
+from .users import serialize_user, user_model
+
+logger = logging.getLogger(__name__)
+
+ns = Namespace("login", description="Log in, refresh, log out, recover a password")
+register_common_models(ns)
+ns.add_model(user_model.name, user_model)
+
+REFRESH_COOKIE = "refresh_token"
+REFRESH_COOKIE_PATH = "/api/v1/login"
+RECOVERY_MESSAGE = "If that account exists, a password recovery email has been sent"
+
+token_model = ns.model(
+    "Token",
+    {
+        "access_token": fields.String(required=True),
+        "token_type": fields.String(required=True, example="bearer"),
+        "expires_in": fields.Integer(required=True, description="Seconds until it expires"),
+    },
+)
+login_form = reqparse.RequestParser()
+login_form.add_argument("username", location="form", required=True, help="The email address")
+login_form.add_argument("password", location="form", required=True)
+login_form.add_argument("grant_type", location="form", required=False, choices=("password",))
+reset_model = ns.model(
+    "NewPassword",
+    {
+        "token": fields.String(required=True, min_length=1, max_length=256),
+        "new_password": fields.String(required=True, min_length=8, max_length=128),
+    },
+    strict=True,
+)
+
+
+def _credentials() -> tuple[str, str]:
+    """username and password from the form (OAuth2) or a JSON body."""
+    if request.mimetype == "application/json":
+        data: Any = request.get_json(silent=True)
+    else:
+        data = request.form
+    username = data.get("username") if hasattr(data, "get") else None
+    password = data.get("password") if hasattr(data, "get") else None
+    if not isinstance(username, str) or not isinstance(password, str):
+        missing = {
+            name: "This field is required"
+            for name, value in (("username", username), ("password", password))
+            if not isinstance(value, str)
+        }
+        raise InvalidInput("Input payload validation failed", missing)
+    return username, password
+
+
+def _token_response(tokens: auth.IssuedTokens) -> Response:
+    response = make_response(
+        {
+            "access_token": tokens.access_token,
+            "token_type": "bearer",
+            "expires_in": tokens.expires_in,
+        }
+    )
+    _set_refresh_cookie(response, tokens.refresh_token, tokens.refresh_expires_at)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _set_refresh_cookie(response: Response, value: str, expires: datetime | None) -> None:
+    response.set_cookie(
+        REFRESH_COOKIE,
+        value,
+        expires=expires,
+        path=REFRESH_COOKIE_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=runtime().settings.REFRESH_COOKIE_SECURE,
+    )
+
+
+@ns.route("/access-token")
+class AccessToken(Resource):
+    @ns.doc("loginAccessToken", security=[])
+    @ns.expect(login_form)
+    @ns.response(200, "Logged in; the refresh token is set as an httpOnly cookie", token_model)
+    @errors(ns, 401, 403, 413, 422, 429)
+    @limiter.limit(setting("RATE_LIMIT_LOGIN_IP"))
+    @limiter.limit(setting("RATE_LIMIT_LOGIN_ACCOUNT"), key_func=login_account_key)
+    def post(self) -> Response:
+        """Log in with email and password (OAuth2 password grant); JSON is accepted too."""
+        username, password = _credentials()
+        rt = runtime()
+        tokens = auth.login(
+            session=session(),
+            hasher=rt.hasher,
+            codec=rt.tokens,
+            settings=rt.settings,
+            email=username,
+            password=password,
+        )
+        session().commit()
+        return _token_response(tokens)
+
+
+@ns.route("/refresh")
+class Refresh(Resource):
+    @ns.doc("loginRefresh", security=[])
+    @ns.response(200, "New access token; the refresh cookie is rotated", token_model)
+    @errors(ns, 401)
+    def post(self) -> Response:
+        """Exchange the refresh cookie for a new access token (and a new cookie)."""
+        rt = runtime()
+        try:
+            tokens = auth.refresh(
+                session=session(),
+                codec=rt.tokens,
+                settings=rt.settings,
+                refresh_token=request.cookies.get(REFRESH_COOKIE),
+            )
+        except AuthenticationFailed:
+            session().commit()  # keep a reuse-detection revocation
+            raise
+        session().commit()
+        return _token_response(tokens)
+
+
+@ns.route("/logout")
+class Logout(Resource):
+    @ns.doc("logout", security=[])
+    @ns.response(204, "Logged out")
+    def post(self) -> Response:
+        """Revoke the refresh token and clear its cookie."""
+        auth.logout(session=session(), refresh_token=request.cookies.get(REFRESH_COOKIE))
+        session().commit()
+        response = make_response("", 204)
+        response.delete_cookie(
+            REFRESH_COOKIE,
+            path=REFRESH_COOKIE_PATH,
+            httponly=True,
+            samesite="Strict",
+            secure=runtime().settings.REFRESH_COOKIE_SECURE,
+        )
+        return response
+
+
+@ns.route("/test-token")
+class TestToken(Resource):
+    @ns.doc("testToken")
+    @ns.response(200, "The current user", user_model)
+    @errors(ns, 401, 403)
+    def post(self) -> dict[str, Any]:
+        """Check an access token: returns its user."""
+        return serialize_user(current_user())
+
+
+recovery_ns = Namespace("password-recovery", description="Password recovery")
+register_common_models(recovery_ns)
+
+
+@recovery_ns.route("/<string:email>")
+@recovery_ns.param("email", "The account's email address")
+class PasswordRecovery(Resource):
+    @recovery_ns.doc("recoverPassword", security=[])
+    @recovery_ns.response(200, "Same answer whether or not the account exists", message_model)
+    @errors(recovery_ns, 429)
+    @limiter.limit(setting("RATE_LIMIT_PASSWORD_RECOVERY"))
+    def post(self, email: str) -> dict[str, str]:
+        """Email a password reset link, if the account exists."""
+        rt = runtime()
+        user = users.get_user_by_email(session=session(), email=email)
+        if user is not None and user.is_active:
+            token = auth.create_password_reset_token(
+                session=session(), settings=rt.settings, user=user
+            )
+            session().commit()
+            message = password_reset_email(
+                rt.email_renderer, rt.settings, email=user.email, token=token
+            )
+            # A failure is logged by the sender; answering differently would reveal
+            # that the account exists.
+            with contextlib.suppress(Unavailable):
+                rt.mailer.send(user.email, message)
+        return {"message": RECOVERY_MESSAGE}
+
+
+reset_ns = Namespace("reset-password", description="Password reset")
+register_common_models(reset_ns)
+reset_ns.add_model(reset_model.name, reset_model)
+
+
+@reset_ns.route("/")
+class ResetPassword(Resource):
+    @reset_ns.doc("resetPassword", security=[])
+    @reset_ns.expect(reset_model)
+    @reset_ns.response(200, "Password changed; every session of the user is ended", message_model)
+    @errors(reset_ns, 400, 413, 415, 422)
+    def post(self) -> dict[str, str]:
+        """Set a new password with the token from a reset email."""
+        body = parse_body(reset_model)
+        auth.reset_password(
+            session=session(),
+            hasher=runtime().hasher,
+            token=body["token"],
+            new_password=body["new_password"],
+        )
+        session().commit()
+        return {"message": "Password updated successfully"}

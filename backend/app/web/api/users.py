@@ -1,0 +1,289 @@
+"""Users: the administration of accounts, and each user's own profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, make_response
+from flask_restx import Model, Namespace, Resource, fields
+
+from app.models import User
+from app.services import users
+from app.services.errors import NotFound, PermissionDenied
+from app.services.permissions import Permission, effective_permissions
+from app.web.auth import current_user, require
+from app.web.db import runtime, session
+from app.web.limits import limiter, setting
+
+from .schema import (
+    checked_id,
+    errors,
+    isoformat,
+    message_model,
+    nullable,
+    page_args,
+    page_model,
+    pagination_parser,
+    parse_body,
+    register_common_models,
+)
+
+ns = Namespace("users", description="User accounts")
+register_common_models(ns)
+
+USER_NOT_FOUND = "User not found"
+
+group_ref_model = Model(
+    "GroupRef", {"id": fields.Integer(required=True), "name": fields.String(required=True)}
+)
+user_model = Model(
+    "User",
+    {
+        "id": fields.Integer(required=True),
+        "email": fields.String(required=True, example="jane@example.com"),
+        "full_name": nullable(fields.String(required=True, example="Jane Doe")),
+        "is_active": fields.Boolean(required=True),
+        "is_superuser": fields.Boolean(required=True),
+        "groups": fields.List(fields.Nested(group_ref_model), required=True),
+        "permissions": fields.List(
+            fields.String, required=True, description="Effective permission names"
+        ),
+        "created_at": fields.DateTime(required=True),
+    },
+)
+for _model in (group_ref_model, user_model):
+    ns.add_model(_model.name, _model)
+users_page_model = page_model(ns, "UsersPage", user_model)
+
+
+def _email() -> fields.String:
+    return fields.String(required=True, min_length=3, max_length=255, example="jane@example.com")
+
+
+def _password(name: str = "password") -> fields.String:
+    return fields.String(required=True, min_length=8, max_length=128, description=name)
+
+
+def _full_name() -> fields.Raw:
+    return nullable(fields.String(max_length=255, example="Jane Doe"))
+
+
+user_create_model = ns.model(
+    "UserCreate",
+    {
+        "email": _email(),
+        "password": _password(),
+        "full_name": _full_name(),
+        "is_active": fields.Boolean(default=True),
+        "is_superuser": fields.Boolean(default=False),
+    },
+    strict=True,
+)
+user_register_model = ns.model(
+    "UserRegister",
+    {"email": _email(), "password": _password(), "full_name": _full_name()},
+    strict=True,
+)
+user_update_me_model = ns.model(
+    "UserUpdateMe",
+    {"email": fields.String(min_length=3, max_length=255), "full_name": _full_name()},
+    strict=True,
+)
+user_update_model = ns.model(
+    "UserUpdate",
+    {
+        "email": fields.String(min_length=3, max_length=255),
+        "password": fields.String(min_length=8, max_length=128),
+        "full_name": _full_name(),
+        "is_active": fields.Boolean,
+        "is_superuser": fields.Boolean,
+    },
+    strict=True,
+)
+password_change_model = ns.model(
+    "UpdatePassword",
+    {"current_password": _password("current_password"), "new_password": _password("new_password")},
+    strict=True,
+)
+
+list_parser = pagination_parser()
+list_parser.add_argument(
+    "email", type=str, location="args", help="Only users whose email contains this text"
+)
+
+
+def serialize_user(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "full_name": user.full_name,
+        "is_active": user.is_active,
+        "is_superuser": user.is_superuser,
+        "groups": [{"id": group.id, "name": group.name} for group in user.groups],
+        "permissions": effective_permissions(user),
+        "created_at": isoformat(user.created_at),
+    }
+
+
+def _get_or_404(user_id: int) -> User:
+    user = users.get_user(session=session(), user_id=checked_id(user_id))
+    if user is None:
+        raise NotFound(USER_NOT_FOUND)
+    return user
+
+
+def _guard_superuser_changes(actor: User, target: User | None, changes: dict[str, Any]) -> None:
+    """Only a superuser may grant superuser rights or change a superuser's account."""
+    if actor.is_superuser:
+        return
+    if changes.get("is_superuser") or (target is not None and target.is_superuser):
+        raise PermissionDenied("Only a superuser can change superuser accounts")
+
+
+@ns.route("/")
+class UserList(Resource):
+    @ns.doc("readUsers")
+    @ns.expect(list_parser)
+    @ns.response(200, "A page of users", users_page_model)
+    @errors(ns, 400, 401, 403)
+    def get(self) -> dict[str, Any]:
+        """List users (users:read)."""
+        require(Permission.USERS_READ)
+        args = page_args(list_parser)
+        found, count = users.list_users(
+            session=session(), skip=args["skip"], limit=args["limit"], email_contains=args["email"]
+        )
+        return {"data": [serialize_user(u) for u in found], "count": count}
+
+    @ns.doc("createUser")
+    @ns.expect(user_create_model)
+    @ns.response(201, "Created", user_model)
+    @errors(ns, 400, 401, 403, 409, 413, 415, 422)
+    def post(self) -> tuple[dict[str, Any], int]:
+        """Create a user (users:write)."""
+        actor = require(Permission.USERS_WRITE)
+        body = parse_body(user_create_model)
+        _guard_superuser_changes(actor, None, body)
+        user = users.create_user(session=session(), hasher=runtime().hasher, **body)
+        session().commit()
+        return serialize_user(user), 201
+
+
+@ns.route("/signup")
+class Signup(Resource):
+    @ns.doc("registerUser", security=[])
+    @ns.expect(user_register_model)
+    @ns.response(201, "Registered", user_model)
+    @errors(ns, 400, 403, 409, 413, 415, 422, 429)
+    @limiter.limit(setting("RATE_LIMIT_SIGNUP"))
+    def post(self) -> tuple[dict[str, Any], int]:
+        """Create an account without logging in, when open registration is on."""
+        if not runtime().settings.USERS_OPEN_REGISTRATION:
+            raise PermissionDenied("Open registration is disabled on this server")
+        body = parse_body(user_register_model)
+        user = users.create_user(session=session(), hasher=runtime().hasher, **body)
+        session().commit()
+        return serialize_user(user), 201
+
+
+@ns.route("/me")
+class UserMe(Resource):
+    @ns.doc("readUserMe")
+    @ns.response(200, "The current user", user_model)
+    @errors(ns, 401, 403)
+    def get(self) -> dict[str, Any]:
+        """Read your own account."""
+        return serialize_user(current_user())
+
+    @ns.doc("updateUserMe")
+    @ns.expect(user_update_me_model)
+    @ns.response(200, "Updated", user_model)
+    @errors(ns, 400, 401, 403, 409, 413, 415, 422)
+    def patch(self) -> dict[str, Any]:
+        """Change your own name or email."""
+        user = current_user()
+        body = parse_body(user_update_me_model)
+        users.update_user(session=session(), hasher=runtime().hasher, user=user, changes=body)
+        session().commit()
+        return serialize_user(user)
+
+    @ns.doc("deleteUserMe")
+    @ns.response(204, "Deleted, with the user's items and jobs")
+    @errors(ns, 401, 403)
+    def delete(self) -> Response:
+        """Delete your own account (not possible for a superuser)."""
+        user = current_user()
+        if user.is_superuser:
+            raise PermissionDenied("A superuser cannot delete their own account")
+        users.delete_user(session=session(), user=user)
+        session().commit()
+        return make_response("", 204)
+
+
+@ns.route("/me/password")
+class UserMePassword(Resource):
+    @ns.doc("updatePasswordMe")
+    @ns.expect(password_change_model)
+    @ns.response(200, "Changed; every session is ended, log in again", message_model)
+    @errors(ns, 400, 401, 403, 413, 415, 422)
+    def patch(self) -> dict[str, str]:
+        """Change your password: needs the current one; ends every session."""
+        user = current_user()
+        body = parse_body(password_change_model)
+        rt = runtime()
+        users.change_password(
+            session=session(),
+            hasher=rt.hasher,
+            user=user,
+            current_password=body["current_password"],
+            new_password=body["new_password"],
+        )
+        session().commit()
+        return {"message": "Password updated successfully"}
+
+
+@ns.route("/<int:user_id>")
+@ns.param("user_id", "The user's id")
+class UserById(Resource):
+    @ns.doc("readUserById")
+    @ns.response(200, "The user", user_model)
+    @errors(ns, 401, 403, 404)
+    def get(self, user_id: int) -> dict[str, Any]:
+        """Read a user: yourself, or anyone with users:read."""
+        actor = current_user()
+        if actor.id == user_id:
+            return serialize_user(actor)
+        require(Permission.USERS_READ)
+        return serialize_user(_get_or_404(user_id))
+
+    @ns.doc("updateUser")
+    @ns.expect(user_update_model)
+    @ns.response(200, "Updated", user_model)
+    @errors(ns, 400, 401, 403, 404, 409, 413, 415, 422)
+    def patch(self, user_id: int) -> dict[str, Any]:
+        """Change any field of a user, the password included (users:write)."""
+        actor = require(Permission.USERS_WRITE)
+        target = _get_or_404(user_id)
+        body = parse_body(user_update_model)
+        _guard_superuser_changes(actor, target, body)
+        if target.id == actor.id and False in (body.get("is_active"), body.get("is_superuser")):
+            raise PermissionDenied(
+                "You cannot deactivate yourself or drop your own superuser rights"
+            )
+        users.update_user(session=session(), hasher=runtime().hasher, user=target, changes=body)
+        session().commit()
+        return serialize_user(target)
+
+    @ns.doc("deleteUser")
+    @ns.response(204, "Deleted, with the user's items and jobs")
+    @errors(ns, 401, 403, 404)
+    def delete(self, user_id: int) -> Response:
+        """Delete a user (users:write; not yourself)."""
+        actor = require(Permission.USERS_WRITE)
+        target = _get_or_404(user_id)
+        if target.id == actor.id:
+            raise PermissionDenied("You cannot delete your own account here")
+        _guard_superuser_changes(actor, target, {})
+        users.delete_user(session=session(), user=target)
+        session().commit()
+        return make_response("", 204)

@@ -1,0 +1,63 @@
+"""The application factory."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_cors import CORS
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.core.config import Settings, get_settings
+from app.core.logging import configure_logging
+from app.runtime import Runtime
+from app.web import db, errors, limits, request_id
+from app.web.api import register_api
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    """Build the app. Tests pass their own settings or runtime; servers pass nothing."""
+    if runtime is None:
+        runtime = Runtime.from_settings(settings or get_settings())
+    settings = runtime.settings
+    configure_logging(settings.LOG_LEVEL)
+
+    app = Flask(__name__, static_folder=None)
+    if settings.PROXY_COUNT:
+        # Behind Traefik: trust its X-Forwarded-* headers for the client address
+        # (rate limits) and the scheme and host (links in the docs).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app,
+            x_for=settings.PROXY_COUNT,
+            x_proto=settings.PROXY_COUNT,
+            x_host=settings.PROXY_COUNT,
+        )
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.MAX_CONTENT_LENGTH,
+        # Errors are shaped by our handlers, never by restx's "did you mean" hints.
+        RESTX_ERROR_404_HELP=False,
+        RESTX_MASK_SWAGGER=False,
+        SWAGGER_UI_DOC_EXPANSION="list",
+        SWAGGER_UI_OPERATION_ID=True,
+        SWAGGER_UI_REQUEST_DURATION=True,
+        SWAGGER_UI_OAUTH_CLIENT_ID="swagger-ui",
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions["runtime"] = runtime
+
+    request_id.init_app(app)
+    db.init_app(app)
+    limits.init_app(app, settings)
+    if settings.cors_origins:
+        CORS(
+            app,
+            resources={r"/api/*": {"origins": settings.cors_origins}},
+            supports_credentials=True,
+            expose_headers=["Retry-After", "X-Request-ID"],
+        )
+    register_api(app)
+    errors.init_app(app)
+    logger.debug("application created (environment=%s)", settings.ENVIRONMENT)
+    return app

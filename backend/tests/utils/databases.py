@@ -1,0 +1,53 @@
+"""Throwaway databases on the servers the suite is pointed at.
+
+SQLite always runs. PostgreSQL and MariaDB run when `TEST_POSTGRES_URL` and
+`TEST_MARIADB_URL` name a server (an account that may create databases); each
+run creates a database with a fresh name and drops it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app.db.session import _normalise_url
+
+SERVER_ENV = {"postgresql": "TEST_POSTGRES_URL", "mariadb": "TEST_MARIADB_URL"}
+
+
+def available_backends() -> list[str]:
+    return ["sqlite"] + [name for name, env in SERVER_ENV.items() if os.environ.get(env)]
+
+
+@contextmanager
+def throwaway_database(backend: str, tmp_dir: Path) -> Iterator[str]:
+    """Yield the URL of a new, empty database; drop it afterwards."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_dir / (name + '.db')}"
+        return
+    server_url = _normalise_url(os.environ[SERVER_ENV[backend]])
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            if backend == "mariadb":
+                connection.execute(
+                    text(f"CREATE DATABASE {name} CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+                )
+            else:
+                connection.execute(text(f"CREATE DATABASE {name}"))
+        url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+        yield url
+    finally:
+        with admin.connect() as connection:
+            if backend == "postgresql":
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            else:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        admin.dispose()

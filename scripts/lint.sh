@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Linters and type checks, and the import rule that keeps Flask out of the core.
+set -Eeuo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+main() {
+  ensure_venv
+  cd "$ROOT_DIR/backend"
+  log "ruff"
+  ruff check .
+  ruff format --check .
+  log "mypy"
+  mypy app
+  log "import rules: the core never imports Flask"
+  lint-imports --config pyproject.toml
+  log "shellcheck"
+  shellcheck -x "$ROOT_DIR"/scripts/*.sh "$ROOT_DIR/.ci/run"
+}
+
+main "$@"

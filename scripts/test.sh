@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole native test run: the linters, then the backend suite on SQLite and
+# on PostgreSQL and MariaDB when TEST_POSTGRES_URL / TEST_MARIADB_URL are set.
+# Arguments go to pytest.
+set -Eeuo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+main() {
+  "$ROOT_DIR/scripts/lint.sh"
+  ensure_venv
+  cd "$ROOT_DIR/backend"
+  local dbs="sqlite"
+  [[ -n "${TEST_POSTGRES_URL:-}" ]] && dbs+=", postgresql"
+  [[ -n "${TEST_MARIADB_URL:-}" ]] && dbs+=", mariadb"
+  log "backend tests on: $dbs"
+  # .env is for running the app; the suite sets what it needs itself.
+  ENV_FILE=/dev/null python -m pytest "$@"
+}
+
+main "$@"
