@@ -72,6 +72,8 @@ class Settings(BaseSettings):
         case_sensitive=True,
         # An empty value in .env (`DATABASE_URL=`) means "use the default".
         env_ignore_empty=True,
+        # A refusal to start must not print the secrets it was given.
+        hide_input_in_errors=True,
     )
 
     # General

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, String
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -45,6 +45,19 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
+
+
+def exact_string(length: int) -> String:
+    """VARCHAR(length), compared exactly on every database.
+
+    MariaDB's default collations ignore case and accents and take every emoji for
+    the same character: a unique column there would refuse `zoë@example.com` next
+    to `zoe@example.com`. PostgreSQL and SQLite compare exactly already; where a
+    rule ignores case, the code applies it (emails are stored lower-cased).
+    """
+    return String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
 
 
 def utcnow() -> datetime:

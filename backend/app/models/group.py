@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db.base import Base
+from app.db.base import Base, exact_string
 
 if TYPE_CHECKING:
     from app.models.user import User
@@ -22,7 +22,9 @@ class Group(Base):
     __tablename__ = "groups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    # Unique without regard to case: checked in code (services.groups), the same on
+    # every database; the column itself compares exactly.
+    name: Mapped[str] = mapped_column(exact_string(100), unique=True)
     description: Mapped[str | None] = mapped_column(Text)
 
     grants: Mapped[list[GroupPermission]] = relationship(

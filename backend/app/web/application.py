@@ -13,6 +13,7 @@ from app.core.logging import configure_logging
 from app.runtime import Runtime
 from app.web import db, errors, limits, request_id
 from app.web.api import register_api
+from app.web.json_provider import JSONProvider
 
 logger = logging.getLogger(__name__)
 
@@ -43,8 +44,8 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         SWAGGER_UI_OPERATION_ID=True,
         SWAGGER_UI_REQUEST_DURATION=True,
         SWAGGER_UI_OAUTH_CLIENT_ID="swagger-ui",
-        JSON_SORT_KEYS=False,
     )
+    app.json = JSONProvider(app)
     app.extensions["runtime"] = runtime
 
     request_id.init_app(app)

@@ -2,31 +2,43 @@
 
 Limits are read from settings when a request arrives, so tests and deployments
 change them without code.
+
+The decorators need the `limiter` at import time, so every app built in one
+process shares it, and its storage is the one of the app initialised last.
+Flask-Limiter's own on/off switch is process-wide too: it stays on, and each
+app's `RATE_LIMIT_ENABLED` is checked per request instead, so building one app
+never turns limits on or off for another.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, request
+from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from app.core.config import Settings
 from app.web.db import runtime
+from app.web.payload import form_or_json
 
 limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
 
 def init_app(app: Flask, settings: Settings) -> None:
     app.config.update(
-        RATELIMIT_ENABLED=settings.RATE_LIMIT_ENABLED,
+        RATELIMIT_ENABLED=True,  # per app: see _disabled_for_this_app
         RATELIMIT_STORAGE_URI=settings.rate_limit_storage_url,
         # If Redis goes away, keep serving rather than fail every login.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
         RATELIMIT_KEY_PREFIX=f"ratelimit:{settings.PROJECT_NAME}",
     )
     limiter.init_app(app)
+
+
+@limiter.request_filter
+def _disabled_for_this_app() -> bool:
+    return not runtime().settings.RATE_LIMIT_ENABLED
 
 
 def setting(name: str) -> Callable[[], str]:
@@ -41,6 +53,5 @@ def setting(name: str) -> Callable[[], str]:
 def login_account_key() -> str:
     """The account a login attempt targets, so one account can't be brute-forced
     from many addresses."""
-    data = request.form if request.form else (request.get_json(silent=True) or {})
-    username = data.get("username") if isinstance(data, dict) or hasattr(data, "get") else None
-    return "login:" + (str(username).strip().lower() if username else "-")
+    username = form_or_json().get("username")
+    return "login:" + (username.strip().lower() if isinstance(username, str) else "-")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, Response
 from flask_restx import Api, apidoc
 
 from app.web import errors
@@ -66,5 +66,13 @@ def register_api(app: Flask) -> Api:
     app.extensions.setdefault("restx", {})["apidoc_registered"] = True
     blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
     api = build_api(blueprint, app.extensions["runtime"].settings.PROJECT_NAME)
+    blueprint.after_request(_no_content_type_without_content)
     app.register_blueprint(blueprint)
     return api
+
+
+def _no_content_type_without_content(response: Response) -> Response:
+    """A 204 has no body, so no media type either (werkzeug would say text/html)."""
+    if response.status_code == 204:
+        del response.headers["Content-Type"]
+    return response

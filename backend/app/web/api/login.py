@@ -16,6 +16,7 @@ from app.services.errors import AuthenticationFailed, InvalidInput, Unavailable
 from app.web.auth import current_user
 from app.web.db import runtime, session
 from app.web.limits import limiter, login_account_key, setting
+from app.web.payload import form_or_json
 
 from .schema import errors, message_model, parse_body, register_common_models
 from .users import serialize_user, user_model
@@ -54,12 +55,8 @@ reset_model = ns.model(
 
 def _credentials() -> tuple[str, str]:
     """username and password from the form (OAuth2) or a JSON body."""
-    if request.mimetype == "application/json":
-        data: Any = request.get_json(silent=True)
-    else:
-        data = request.form
-    username = data.get("username") if hasattr(data, "get") else None
-    password = data.get("password") if hasattr(data, "get") else None
+    data = form_or_json()
+    username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         missing = {
             name: "This field is required"

@@ -62,6 +62,12 @@ ERROR_DESCRIPTIONS = {
 }
 
 
+class Email(fields.String):
+    """An email address: `format: email` in the spec, so clients and generators know."""
+
+    __schema_format__ = "email"
+
+
 def register_common_models(ns: Namespace) -> None:
     for model in (error_model, validation_error_model, message_model):
         ns.add_model(model.name, model)
@@ -175,6 +181,14 @@ def parse_body(model: Model) -> dict[str, Any]:
             "Input payload validation failed", {bad: "Contains characters that are not allowed"}
         )
     return data
+
+
+def search_text(value: str) -> str:
+    """A query-string search text. Control characters can't match any stored value,
+    and some databases refuse them (PostgreSQL rejects NUL): they are a 400 here."""
+    if _FORBIDDEN_CHARS.search(value):
+        raise ValueError("Contains characters that are not allowed")
+    return value
 
 
 def pagination_parser() -> reqparse.RequestParser:

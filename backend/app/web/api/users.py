@@ -16,6 +16,7 @@ from app.web.db import runtime, session
 from app.web.limits import limiter, setting
 
 from .schema import (
+    Email,
     checked_id,
     errors,
     isoformat,
@@ -26,6 +27,7 @@ from .schema import (
     pagination_parser,
     parse_body,
     register_common_models,
+    search_text,
 )
 
 ns = Namespace("users", description="User accounts")
@@ -56,8 +58,8 @@ for _model in (group_ref_model, user_model):
 users_page_model = page_model(ns, "UsersPage", user_model)
 
 
-def _email() -> fields.String:
-    return fields.String(required=True, min_length=3, max_length=255, example="jane@example.com")
+def _email(required: bool = True) -> fields.String:
+    return Email(required=required, min_length=3, max_length=255, example="jane@example.com")
 
 
 def _password(name: str = "password") -> fields.String:
@@ -86,13 +88,13 @@ user_register_model = ns.model(
 )
 user_update_me_model = ns.model(
     "UserUpdateMe",
-    {"email": fields.String(min_length=3, max_length=255), "full_name": _full_name()},
+    {"email": _email(required=False), "full_name": _full_name()},
     strict=True,
 )
 user_update_model = ns.model(
     "UserUpdate",
     {
-        "email": fields.String(min_length=3, max_length=255),
+        "email": _email(required=False),
         "password": fields.String(min_length=8, max_length=128),
         "full_name": _full_name(),
         "is_active": fields.Boolean,
@@ -108,7 +110,7 @@ password_change_model = ns.model(
 
 list_parser = pagination_parser()
 list_parser.add_argument(
-    "email", type=str, location="args", help="Only users whose email contains this text"
+    "email", type=search_text, location="args", help="Only users whose email contains this text"
 )
 
 

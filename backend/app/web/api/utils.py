@@ -20,6 +20,7 @@ health_model = ns.model(
     {
         "status": fields.String(required=True, enum=["ok", "unavailable"]),
         "database": fields.String(required=True, enum=["ok", "unavailable"]),
+        "message": fields.String(description="When unavailable: what is down"),
     },
 )
 
@@ -41,8 +42,12 @@ class HealthCheck(Resource):
     def get(self) -> Response:
         """Report whether the API and its dependencies are up."""
         parts = {"database": _database_status()}
-        healthy = all(value == "ok" for value in parts.values())
-        response = jsonify({"status": "ok" if healthy else "unavailable", **parts})
-        response.status_code = 200 if healthy else 503
+        down = [name for name, value in parts.items() if value != "ok"]
+        body = {"status": "unavailable" if down else "ok", **parts}
+        if down:
+            # Every error on the API carries a message, this one too.
+            body["message"] = "Unavailable: " + ", ".join(down)
+        response = jsonify(body)
+        response.status_code = 503 if down else 200
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -1,0 +1,190 @@
+"""Settings: sources and their order, and the refusal of weak secrets outside local."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app.core.config import BACKEND_DIR, Settings
+
+STRONG_KEY = "k3Y-" + "x7Qz" * 10
+STRONG_PASSWORD = "a-long-admin-passphrase"
+STRONG_DATABASE_URL = "postgresql://app:S3cure-db-pass@db:5432/app"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No setting, `<NAME>_FILE` or ENV_FILE leaks in from the machine running the tests."""
+    monkeypatch.delenv("ENV_FILE", raising=False)
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(f"{name}_FILE", raising=False)
+
+
+def production(**values: object) -> Settings:
+    strong: dict[str, object] = {
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": STRONG_KEY,
+        "FIRST_SUPERUSER_PASSWORD": STRONG_PASSWORD,
+        "DATABASE_URL": STRONG_DATABASE_URL,
+    }
+    strong.update(values)
+    return Settings(_env_file=None, **strong)  # type: ignore[arg-type]
+
+
+def refusal(**values: object) -> str:
+    with pytest.raises(ValidationError) as caught:
+        production(**values)
+    return str(caught.value)
+
+
+def test_settings_in_local_accept_defaults() -> None:
+    settings = Settings(_env_file=None)
+    assert settings.ENVIRONMENT == "local"
+    assert settings.SECRET_KEY.get_secret_value() == "changethis"
+
+
+def test_settings_in_production_with_strong_secrets_load() -> None:
+    settings = production()
+    assert settings.ENVIRONMENT == "production"
+    assert production(DATABASE_URL="sqlite:////data/app.db").DATABASE_URL.startswith("sqlite")
+
+
+@pytest.mark.parametrize("environment", ["production", "staging"])
+def test_settings_outside_local_refuse_defaults_naming_each(environment: str) -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(
+            _env_file=None,
+            ENVIRONMENT=environment,
+            DATABASE_URL="postgresql://app@db/app",
+        )
+    message = str(caught.value)
+    assert f"ENVIRONMENT={environment}" in message
+    for name in ("SECRET_KEY", "FIRST_SUPERUSER_PASSWORD", "DATABASE_URL"):
+        assert name in message
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["changethis", "secret", "", "short-but-random-9f3a"],
+    ids=["example", "secret", "empty", "short"],
+)
+def test_settings_in_production_refuse_weak_secret_key(key: str) -> None:
+    message = refusal(SECRET_KEY=key)
+    assert "SECRET_KEY" in message
+    assert "FIRST_SUPERUSER_PASSWORD" not in message
+    assert "DATABASE_URL" not in message
+
+
+@pytest.mark.parametrize("password", ["changethis", "password", "short-pw"])
+def test_settings_in_production_refuse_weak_superuser_password(password: str) -> None:
+    message = refusal(FIRST_SUPERUSER_PASSWORD=password)
+    assert "FIRST_SUPERUSER_PASSWORD" in message
+    assert "SECRET_KEY" not in message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://app@db:5432/app",
+        "postgresql://app:changethis@db:5432/app",
+        "mariadb://app:password@db/app",
+        "postgresql://app:@db/app",
+    ],
+    ids=["no password", "example password", "another example", "empty password"],
+)
+def test_settings_in_production_refuse_database_url_without_real_password(url: str) -> None:
+    message = refusal(DATABASE_URL=url)
+    assert "DATABASE_URL" in message
+    assert "SECRET_KEY" not in message
+
+
+def test_settings_refusal_does_not_reveal_given_secrets() -> None:
+    message = refusal(SECRET_KEY="weak-key", SMTP_PASSWORD="changeme")
+    assert "SECRET_KEY" in message
+    for secret in ("weak-key", "changeme", STRONG_PASSWORD, "S3cure-db-pass"):
+        assert secret not in message
+
+
+def test_settings_in_production_refuse_example_smtp_password() -> None:
+    assert "SMTP_PASSWORD" in refusal(SMTP_PASSWORD="changethis")
+    assert production(SMTP_PASSWORD="a-real-smtp-password").SMTP_PASSWORD is not None
+
+
+def test_settings_read_values_from_file_variables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key_file = tmp_path / "secret_key"
+    key_file.write_text(f"{STRONG_KEY}\n", encoding="utf-8")
+    password_file = tmp_path / "admin_password"
+    password_file.write_text(STRONG_PASSWORD, encoding="utf-8")
+    monkeypatch.setenv("SECRET_KEY_FILE", str(key_file))
+    monkeypatch.setenv("FIRST_SUPERUSER_PASSWORD_FILE", str(password_file))
+    monkeypatch.setenv("ENVIRONMENT", "production")
+    monkeypatch.setenv("DATABASE_URL", STRONG_DATABASE_URL)
+
+    settings = Settings(_env_file=None)
+    assert settings.SECRET_KEY.get_secret_value() == STRONG_KEY
+    assert settings.FIRST_SUPERUSER_PASSWORD.get_secret_value() == STRONG_PASSWORD
+
+
+def test_settings_with_unreadable_file_variable_name_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECRET_KEY_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="SECRET_KEY_FILE"):
+        Settings(_env_file=None)
+
+
+def test_settings_prefer_environment_over_file_variable_over_env_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text(
+        "PROJECT_NAME=From the env file\nLOG_LEVEL=DEBUG\nFRONTEND_HOST=https://file.example.com\n",
+        encoding="utf-8",
+    )
+    host_file = tmp_path / "frontend_host"
+    host_file.write_text("https://secret.example.com", encoding="utf-8")
+    monkeypatch.setenv("PROJECT_NAME", "From the environment")
+    monkeypatch.setenv("FRONTEND_HOST_FILE", str(host_file))
+
+    settings = Settings(_env_file=env_file)
+    assert settings.PROJECT_NAME == "From the environment"
+    assert settings.FRONTEND_HOST == "https://secret.example.com"
+    assert settings.LOG_LEVEL == "DEBUG"
+
+
+def test_settings_treat_empty_env_file_value_as_default(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("DATABASE_URL=\nPROJECT_NAME=Named\n", encoding="utf-8")
+    settings = Settings(_env_file=env_file)
+    assert settings.PROJECT_NAME == "Named"
+    url = settings.DATABASE_URL
+    assert url == Settings.model_fields["DATABASE_URL"].default
+
+
+def test_settings_read_env_file_named_by_env_file_variable(tmp_path: Path) -> None:
+    # ENV_FILE is read when the settings module is imported: check it in a fresh process.
+    env_file = tmp_path / "custom.env"
+    env_file.write_text("PROJECT_NAME=From ENV_FILE\nLOG_LEVEL=WARNING\n", encoding="utf-8")
+    environment = {k: v for k, v in os.environ.items() if k not in Settings.model_fields}
+    environment.update(ENV_FILE=str(env_file), LOG_LEVEL="ERROR")
+    script = (
+        "from app.core.config import Settings; s = Settings(); print(s.PROJECT_NAME, s.LOG_LEVEL)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=BACKEND_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert result.stdout.strip() == "From ENV_FILE ERROR"

@@ -1,0 +1,154 @@
+"""The API over real HTTP.
+
+With `LIVE_API_URL` set (e.g. `https://example.com`, the site's origin), the tests
+talk to that deployment and log in as `FIRST_SUPERUSER` / `FIRST_SUPERUSER_PASSWORD`
+from the environment. Without it, they start the production server (gunicorn with
+gunicorn.conf.py) on a loopback port against a throwaway SQLite database, after
+`python -m app prestart`, and stop it at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import TEST_SECRET_KEY
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
+HEALTH_PATH = "/api/v1/utils/health-check/"
+STARTUP_TIMEOUT = 30.0
+PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+
+
+@dataclass(frozen=True)
+class LiveApi:
+    base_url: str
+    superuser_email: str
+    superuser_password: str
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + path
+
+
+def _server_env(database_url: str, superuser: str, password: str) -> dict[str, str]:
+    env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+    return env | {
+        "ENV_FILE": "/dev/null",
+        "ENVIRONMENT": "local",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "FIRST_SUPERUSER": superuser,
+        "FIRST_SUPERUSER_PASSWORD": password,
+        "USERS_OPEN_REGISTRATION": "true",
+        "RATE_LIMIT_ENABLED": "false",
+        "EMAIL_BACKEND": "console",
+        "PASSWORD_HASH_MEMORY_KIB": "1024",
+        "PASSWORD_HASH_TIME_COST": "1",
+        "WEB_CONCURRENCY": "2",
+        "GUNICORN_ACCESS_LOG": "0",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"the server exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(base_url + HEALTH_PATH, timeout=1).status_code == 200:
+                return
+        except (requests.ConnectionError, requests.Timeout):
+            # The socket is listening from the start: until a worker is up, a request
+            # waits in the backlog, so a timeout means "not yet" too.
+            pass
+        time.sleep(0.05)  # polling interval, not a wait for a condition
+    pytest.fail(f"the server did not answer within {STARTUP_TIMEOUT:.0f}s:\n{log.read_text()}")
+
+
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+@pytest.fixture(scope="session")
+def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
+    external = os.environ.get("LIVE_API_URL")
+    if external:
+        credentials = ("FIRST_SUPERUSER", "FIRST_SUPERUSER_PASSWORD")
+        missing = [name for name in credentials if name not in os.environ]
+        if missing:
+            pytest.fail(f"LIVE_API_URL is set: set {' and '.join(missing)} too")
+        yield LiveApi(
+            base_url=external,
+            superuser_email=os.environ["FIRST_SUPERUSER"],
+            superuser_password=os.environ["FIRST_SUPERUSER_PASSWORD"],
+        )
+        return
+
+    tmp = tmp_path_factory.mktemp("live")
+    api = LiveApi(
+        base_url="",
+        superuser_email="live-admin@example.com",
+        superuser_password="live-admin-password",
+    )
+    env = _server_env(f"sqlite:///{tmp / 'app.db'}", api.superuser_email, api.superuser_password)
+    subprocess.run(
+        [sys.executable, "-m", "app", "prestart"],
+        cwd=BACKEND_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+
+    # The test binds the port and hands the socket over: no window in which another
+    # process could take a port that was found free.
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(128)
+    port = listener.getsockname()[1]
+    log = tmp / "server.log"
+    with log.open("wb") as log_file:
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                "gunicorn.conf.py",
+                "--bind",
+                f"fd://{listener.fileno()}",
+                "app.web:create_app()",
+            ],
+            cwd=BACKEND_DIR,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            pass_fds=(listener.fileno(),),
+        )
+    listener.close()
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_healthy(base_url, server, log)
+        yield LiveApi(
+            base_url=base_url,
+            superuser_email=api.superuser_email,
+            superuser_password=api.superuser_password,
+        )
+    finally:
+        _stop(server)

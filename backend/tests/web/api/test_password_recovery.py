@@ -1,0 +1,242 @@
+"""Password recovery by email and reset with the emailed token.
+
+The app sends through a real SMTP server on loopback; the token is read from
+the link in the received mail, as the user would follow it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from app.models import PasswordResetToken, User
+from app.runtime import Runtime
+from app.services.email import EmailSender
+from app.web import create_app
+from tests.conftest import make_settings
+from tests.utils.assertions import assert_error
+from tests.utils.factories import DEFAULT_PASSWORD, auth_headers, make_user
+from tests.utils.smtp import Mailbox, free_port, reset_token, smtp_server, text_and_html
+
+RECOVER = "/api/v1/password-recovery/{}"
+RESET = "/api/v1/reset-password/"
+LOGIN = "/api/v1/login/access-token"
+NEW_PASSWORD = "a-brand-new-secret"
+FRONTEND_HOST = "https://app.example.com"
+
+
+def client_sending_mail_to(runtime: Runtime, port: int) -> FlaskClient:
+    """A client of an app that sends its mail over SMTP to `port` on loopback."""
+    settings = make_settings(
+        runtime.settings.DATABASE_URL,
+        EMAIL_BACKEND="smtp",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=port,
+        SMTP_TLS=False,
+        SMTP_TIMEOUT=5.0,
+        FRONTEND_HOST=FRONTEND_HOST,
+        PROJECT_NAME="Test Project",
+    )
+    mailing = dataclasses.replace(runtime, settings=settings, email_sender=EmailSender(settings))
+    app = create_app(runtime=mailing)
+    app.testing = True
+    return app.test_client()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    with smtp_server() as box:
+        yield box
+
+
+@pytest.fixture
+def mail_client(runtime: Runtime, db: Session, mailbox: Mailbox) -> FlaskClient:
+    return client_sending_mail_to(runtime, mailbox.port)
+
+
+def request_reset(client: FlaskClient, mailbox: Mailbox, email: str) -> str:
+    """Ask for a reset email and return the token from its link."""
+    before = len(mailbox.messages)
+    response = client.post(RECOVER.format(email))
+    assert response.status_code == 200
+    return reset_token(mailbox.wait_for(before + 1)[-1])
+
+
+def login(client: FlaskClient, email: str, password: str) -> int:
+    return client.post(LOGIN, data={"username": email, "password": password}).status_code
+
+
+def test_recover_password_sends_reset_link_with_text_and_html(
+    mail_client: FlaskClient, mailbox: Mailbox, user: User
+) -> None:
+    response = mail_client.post(RECOVER.format(user.email))
+    assert response.status_code == 200
+    [message] = mailbox.wait_for(1)
+    assert message["To"] == user.email
+    assert "noreply@example.com" in message["From"]
+    assert "Test Project" in message["Subject"]
+    text, html = text_and_html(message)
+    token = reset_token(message)
+    link = f"{FRONTEND_HOST}/reset-password?token={token}"
+    assert link in text
+    assert f'href="{link}"' in html
+    assert "<p>" in html
+
+
+def test_recover_password_gives_same_answer_for_unknown_email(
+    mail_client: FlaskClient, mailbox: Mailbox, user: User
+) -> None:
+    known = mail_client.post(RECOVER.format(user.email))
+    unknown = mail_client.post(RECOVER.format("nobody@example.com"))
+    malformed = mail_client.post(RECOVER.format("not-an-email"))
+    assert known.status_code == unknown.status_code == malformed.status_code == 200
+    assert known.get_json() == unknown.get_json() == malformed.get_json()
+    assert set(known.get_json()) == {"message"}
+    # Only the real account got mail.
+    assert [m["To"] for m in mailbox.wait_for(1)] == [user.email]
+    assert len(mailbox.messages) == 1
+
+
+def test_recover_password_of_inactive_user_sends_nothing(
+    mail_client: FlaskClient, mailbox: Mailbox, db: Session, runtime: Runtime, user: User
+) -> None:
+    inactive = make_user(db, runtime, is_active=False)
+    response = mail_client.post(RECOVER.format(inactive.email))
+    assert response.status_code == 200
+    # A later message to an active account arrives alone: none went to the inactive one.
+    mail_client.post(RECOVER.format(user.email))
+    assert [m["To"] for m in mailbox.wait_for(1)] == [user.email]
+    assert len(mailbox.messages) == 1
+
+
+def test_recover_password_with_mail_server_down_gives_same_answer(
+    runtime: Runtime, db: Session, user: User
+) -> None:
+    client = client_sending_mail_to(runtime, free_port())
+    known = client.post(RECOVER.format(user.email))
+    unknown = client.post(RECOVER.format("nobody@example.com"))
+    assert known.status_code == unknown.status_code == 200
+    assert known.get_json() == unknown.get_json()
+
+
+def test_reset_password_with_emailed_token_sets_new_password(
+    mail_client: FlaskClient, mailbox: Mailbox, user: User
+) -> None:
+    token = request_reset(mail_client, mailbox, user.email)
+    response = mail_client.post(RESET, json={"token": token, "new_password": NEW_PASSWORD})
+    assert response.status_code == 200
+    assert set(response.get_json()) == {"message"}
+    assert login(mail_client, user.email, NEW_PASSWORD) == 200
+    assert login(mail_client, user.email, DEFAULT_PASSWORD) in (400, 401)
+
+
+def test_reset_password_with_used_token_is_bad_request(
+    mail_client: FlaskClient, mailbox: Mailbox, user: User
+) -> None:
+    token = request_reset(mail_client, mailbox, user.email)
+    first = mail_client.post(RESET, json={"token": token, "new_password": NEW_PASSWORD})
+    assert first.status_code == 200
+    again = mail_client.post(RESET, json={"token": token, "new_password": "yet-another-secret"})
+    assert_error(again, 400)
+    assert login(mail_client, user.email, NEW_PASSWORD) == 200
+
+
+def test_reset_password_invalidates_other_outstanding_links(
+    mail_client: FlaskClient, mailbox: Mailbox, user: User
+) -> None:
+    older = request_reset(mail_client, mailbox, user.email)
+    newer = request_reset(mail_client, mailbox, user.email)
+    assert older != newer
+    used = mail_client.post(RESET, json={"token": newer, "new_password": NEW_PASSWORD})
+    assert used.status_code == 200
+    assert_error(mail_client.post(RESET, json={"token": older, "new_password": "x" * 12}), 400)
+
+
+def test_reset_password_with_expired_token_is_bad_request(
+    mail_client: FlaskClient, mailbox: Mailbox, db: Session, user: User
+) -> None:
+    token = request_reset(mail_client, mailbox, user.email)
+    db.execute(
+        update(PasswordResetToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+    )
+    db.commit()
+    response = mail_client.post(RESET, json={"token": token, "new_password": NEW_PASSWORD})
+    assert_error(response, 400)
+    assert login(mail_client, user.email, DEFAULT_PASSWORD) == 200
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["unknown-token", "x", "A" * 43, "../../etc/passwd", "' OR '1'='1", "\u00e9\u00e8\u4e2d"],
+    ids=["unknown", "short", "well-formed unknown", "path", "sql", "non-ascii"],
+)
+def test_reset_password_with_unknown_token_is_bad_request(
+    client: FlaskClient, user: User, token: str
+) -> None:
+    response = client.post(RESET, json={"token": token, "new_password": NEW_PASSWORD})
+    assert_error(response, 400)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"token": "abc"},
+        {"new_password": NEW_PASSWORD},
+        {"token": 1, "new_password": 2},
+        {"token": "", "new_password": NEW_PASSWORD},
+        {"token": "\ud800", "new_password": NEW_PASSWORD},
+        {"token": "t" * 10_000, "new_password": NEW_PASSWORD},
+    ],
+    ids=[
+        "empty",
+        "no password",
+        "no token",
+        "wrong types",
+        "empty token",
+        "lone surrogate",
+        "huge",
+    ],
+)
+def test_reset_password_with_malformed_body_is_rejected(
+    client: FlaskClient, body: dict[str, object]
+) -> None:
+    response = client.post(RESET, json=body)
+    assert response.status_code in (400, 422)
+    assert_error(response, response.status_code)
+
+
+def test_reset_password_with_too_short_password_keeps_token_usable(
+    mail_client: FlaskClient, mailbox: Mailbox, user: User
+) -> None:
+    token = request_reset(mail_client, mailbox, user.email)
+    short = mail_client.post(RESET, json={"token": token, "new_password": "short"})
+    assert short.status_code in (400, 422)
+    assert_error(short, short.status_code, field="new_password")
+    ok = mail_client.post(RESET, json={"token": token, "new_password": NEW_PASSWORD})
+    assert ok.status_code == 200
+
+
+def test_reset_password_ends_every_session(
+    mail_client: FlaskClient, mailbox: Mailbox, runtime: Runtime, user: User
+) -> None:
+    assert login(mail_client, user.email, DEFAULT_PASSWORD) == 200
+    headers = auth_headers(runtime, user)
+    assert mail_client.get("/api/v1/users/me", headers=headers).status_code == 200
+
+    token = request_reset(mail_client, mailbox, user.email)
+    assert (
+        mail_client.post(RESET, json={"token": token, "new_password": NEW_PASSWORD}).status_code
+        == 200
+    )
+
+    stale = mail_client.get("/api/v1/users/me", headers=headers)
+    assert_error(stale, 401)
+    assert stale.headers["WWW-Authenticate"] == "Bearer"
+    assert_error(mail_client.post("/api/v1/login/refresh"), 401)
