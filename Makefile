@@ -18,12 +18,24 @@ install: ## Create .venv and install the backend with its tools
 ##@ Run
 
 .PHONY: dev
-dev: ## Run the system for development (the API, on an embedded SQLite database by default)
-	@scripts/api.sh
+dev: ## Run the system for development: API, worker with scheduler, mail sink (SQLite and an embedded broker by default)
+	@scripts/dev.sh
 
 .PHONY: api
 api: ## Run the API alone with the production server on API_PORT (default 8001)
 	@scripts/api.sh
+
+.PHONY: worker
+worker: ## Run a background worker alone
+	@scripts/worker.sh worker
+
+.PHONY: beat
+beat: ## Run the periodic task scheduler alone (one per deployment)
+	@scripts/worker.sh beat
+
+.PHONY: flower
+flower: ## Run Flower, the worker monitor, on FLOWER_PORT (default 5555) behind FLOWER_BASIC_AUTH
+	@scripts/worker.sh flower
 
 ##@ Database
 

@@ -27,22 +27,38 @@ load_dotenv() {
   done <"$file"
 }
 
-# Create the virtualenv and install the backend (with its web and dev extras)
-# when missing or when its dependencies changed.
-ensure_venv() {
-  local stamp="$VENV_DIR/.installed" inputs
-  inputs="$ROOT_DIR/backend/pyproject.toml $ROOT_DIR/backend/constraints.txt"
-  if [[ ! -x "$VENV_DIR/bin/python" ]]; then
-    log "creating the virtualenv in ${VENV_DIR#"$ROOT_DIR"/}"
-    "$PYTHON" -m venv "$VENV_DIR"
+# Install into a virtualenv (created when missing) when its inputs changed since
+# the last install: `install_into VENV STAMP_NAME PIP_ARGS...`.
+install_into() {
+  local venv="$1" stamp="$1/.installed-$2" inputs
+  shift 2
+  inputs="$ROOT_DIR/backend/pyproject.toml $ROOT_DIR/worker/pyproject.toml $ROOT_DIR/backend/constraints.txt"
+  if [[ ! -x "$venv/bin/python" ]]; then
+    log "creating the virtualenv ${venv#"$ROOT_DIR"/}"
+    "$PYTHON" -m venv "$venv"
   fi
   # shellcheck disable=SC2086
   if [[ ! -f "$stamp" ]] || [[ -n "$(find $inputs -newer "$stamp" 2>/dev/null)" ]]; then
-    log "installing the backend and its tools"
-    "$VENV_DIR/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV_DIR/bin/python" -m pip install --quiet \
-      -c "$ROOT_DIR/backend/constraints.txt" -e "$ROOT_DIR/backend[web,dev]"
+    log "installing into ${venv#"$ROOT_DIR"/}"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+      -c "$ROOT_DIR/backend/constraints.txt" "$@"
     touch "$stamp"
   fi
+}
+
+# The development environment: the backend with its web and dev extras, and the
+# worker with Flower. Puts its bin/ first on PATH.
+ensure_venv() {
+  install_into "$VENV_DIR" dev \
+    -e "$ROOT_DIR/backend[web,dev]" -e "$ROOT_DIR/worker[flower]"
   export PATH="$VENV_DIR/bin:$PATH"
+}
+
+# The worker's own environment, as in its image: the backend's core and the
+# worker, without Flask. The tests run the worker from here to prove it.
+WORKER_VENV_DIR="${WORKER_VENV_DIR:-$ROOT_DIR/.venv-worker}"
+export WORKER_VENV_DIR
+ensure_worker_venv() {
+  install_into "$WORKER_VENV_DIR" worker -e "$ROOT_DIR/backend" -e "$ROOT_DIR/worker"
 }

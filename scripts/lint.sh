@@ -8,11 +8,12 @@ main() {
   ensure_venv
   cd "$ROOT_DIR/backend"
   log "ruff"
-  ruff check .
-  ruff format --check .
+  ruff check . ../worker
+  ruff format --check . ../worker
   log "mypy"
   mypy app
-  log "import rules: the core never imports Flask"
+  (cd ../worker && mypy worker)
+  log "import rules: the core and the worker never import Flask"
   lint-imports --config pyproject.toml
   log "shellcheck"
   shellcheck -x "$ROOT_DIR"/scripts/*.sh "$ROOT_DIR/.ci/run"

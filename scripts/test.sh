@@ -9,6 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 main() {
   "$ROOT_DIR/scripts/lint.sh"
   ensure_venv
+  # The worker's tests run it from its own environment, which has no Flask.
+  ensure_worker_venv
   cd "$ROOT_DIR/backend"
   local dbs="sqlite"
   [[ -n "${TEST_POSTGRES_URL:-}" ]] && dbs+=", postgresql"

@@ -15,6 +15,7 @@ from app.core.config import Settings
 from app.core.security import PasswordHasher, TokenCodec
 from app.db import create_db_engine, create_session_factory
 from app.services.email import EmailRenderer, EmailSender
+from app.services.queue import TaskQueue
 
 
 @dataclass
@@ -24,6 +25,7 @@ class Runtime:
     session_factory: sessionmaker[Session]
     hasher: PasswordHasher
     tokens: TokenCodec
+    queue: TaskQueue
     email_renderer: EmailRenderer = field(default_factory=EmailRenderer)
     email_sender: EmailSender | None = None
 
@@ -36,6 +38,7 @@ class Runtime:
             session_factory=create_session_factory(engine),
             hasher=PasswordHasher(settings),
             tokens=TokenCodec(settings),
+            queue=TaskQueue(settings),
             email_sender=EmailSender(settings),
         )
 

@@ -37,6 +37,8 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "USERS_OPEN_REGISTRATION": True,
         "RATE_LIMIT_ENABLED": False,
         "EMAIL_BACKEND": "console",
+        # Tasks sent by the API stay in memory unless a test runs a real worker.
+        "CELERY_BROKER_URL": "memory://",
         # Cheap hashing keeps the suite fast; the defaults are tested on their own.
         "PASSWORD_HASH_MEMORY_KIB": 1024,
         "PASSWORD_HASH_TIME_COST": 1,

@@ -110,6 +110,22 @@ class Settings(BaseSettings):
     MAX_CONTENT_LENGTH: int = Field(default=1024 * 1024, ge=1024)
     REDIS_URL: str | None = None
 
+    # Background jobs (Celery). The broker is CELERY_BROKER_URL, else REDIS_URL,
+    # else an embedded one: files in BROKER_DATA_DIR, for a machine with nothing.
+    CELERY_BROKER_URL: str | None = None
+    BROKER_DATA_DIR: Path = BACKEND_DIR / "data" / "broker"
+    # Seconds before Redis redelivers a task whose worker vanished; must exceed
+    # the longest task (RabbitMQ redelivers as soon as the connection drops).
+    CELERY_VISIBILITY_TIMEOUT: int = Field(default=3600, ge=1)
+    # Seconds the API waits for the broker before answering 503.
+    BROKER_TIMEOUT: float = Field(default=3.0, gt=0)
+    JOB_TIME_LIMIT_SECONDS: int = Field(default=600, ge=1)
+    # Finished jobs older than this are deleted by the periodic clean-up.
+    JOBS_RETENTION_DAYS: int = Field(default=30, ge=1)
+    EMAIL_MAX_RETRIES: int = Field(default=5, ge=0)
+    # Flower's login, "user:password"; Flower refuses to start without it.
+    FLOWER_BASIC_AUTH: SecretStr | None = None
+
     # Rate limits (Flask-Limiter syntax). Stored in Redis when REDIS_URL is set.
     RATE_LIMIT_ENABLED: bool = True
     RATE_LIMIT_STORAGE_URL: str | None = None
@@ -163,6 +179,10 @@ class Settings(BaseSettings):
         return self.EMAIL_BACKEND or ("smtp" if self.SMTP_HOST else "console")
 
     @property
+    def broker_url(self) -> str:
+        return self.CELERY_BROKER_URL or self.REDIS_URL or "filesystem://"
+
+    @property
     def rate_limit_storage_url(self) -> str:
         return self.RATE_LIMIT_STORAGE_URL or self.REDIS_URL or "memory://"
 
@@ -191,6 +211,13 @@ class Settings(BaseSettings):
             EXAMPLE_SECRETS - {""}
         ):
             problems.append("SMTP_PASSWORD must not be an example value")
+        if self.FLOWER_BASIC_AUTH is not None:
+            _, _, flower_password = self.FLOWER_BASIC_AUTH.get_secret_value().partition(":")
+            if flower_password in EXAMPLE_SECRETS or len(flower_password) < MIN_PASSWORD_LENGTH:
+                problems.append(
+                    f"FLOWER_BASIC_AUTH must be user:password with a password of at least "
+                    f"{MIN_PASSWORD_LENGTH} characters, not an example value"
+                )
         if problems:
             raise ValueError(
                 f"refusing to start with ENVIRONMENT={self.ENVIRONMENT}: " + "; ".join(problems)

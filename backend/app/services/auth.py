@@ -184,3 +184,19 @@ def reset_password(
     )
     session.flush()
     return user
+
+
+def purge_expired_tokens(*, session: Session, now: datetime) -> int:
+    """Delete refresh tokens past expiry and reset tokens that are used or expired.
+    Rotated refresh tokens stay until they expire: reuse detection needs them."""
+    refresh_gone = session.execute(
+        delete(RefreshToken)
+        .where(RefreshToken.expires_at <= now)
+        .execution_options(synchronize_session=False)
+    )
+    reset_gone = session.execute(
+        delete(PasswordResetToken)
+        .where((PasswordResetToken.expires_at <= now) | PasswordResetToken.used_at.is_not(None))
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(refresh_gone, "rowcount", 0)) + int(getattr(reset_gone, "rowcount", 0))

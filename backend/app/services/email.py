@@ -11,13 +11,14 @@ import smtplib
 import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+from email.utils import format_datetime, formataddr, make_msgid
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.core.config import Settings
+from app.db.base import utcnow
 from app.services.errors import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class EmailSender:
             (settings.EMAILS_FROM_NAME or settings.PROJECT_NAME, str(settings.EMAILS_FROM_EMAIL))
         )
         message["To"] = to
+        # Required by RFC 5322; smtplib doesn't add it, and spam filters punish its absence.
+        message["Date"] = format_datetime(utcnow())
         message["Message-ID"] = make_msgid(domain=str(settings.EMAILS_FROM_EMAIL).split("@")[-1])
         message.set_content(email.text)
         message.add_alternative(email.html, subtype="html")
@@ -106,17 +109,28 @@ class EmailSender:
             smtp.send_message(message)
 
 
-def password_reset_email(
-    renderer: EmailRenderer, settings: Settings, *, email: str, token: str
+# Each kind of email the project sends: its template name and subject.
+SUBJECTS = {
+    "reset_password": "reset your password",
+    "new_account": "your new account",
+    "test_email": "test email",
+}
+
+
+def render_email(
+    renderer: EmailRenderer, settings: Settings, *, kind: str, to: str, context: dict[str, Any]
 ) -> RenderedEmail:
-    link = f"{settings.FRONTEND_HOST.rstrip('/')}/reset-password?token={token}"
-    return renderer.render(
-        "reset_password",
-        f"{settings.PROJECT_NAME}: reset your password",
-        {
-            "project_name": settings.PROJECT_NAME,
-            "email": email,
-            "link": link,
-            "valid_minutes": settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES,
-        },
-    )
+    """Render one email of a known kind; `context` holds only JSON values, as it
+    travels through the broker."""
+    if kind not in SUBJECTS:
+        raise ValueError(f"unknown email kind: {kind}")
+    values = {
+        "project_name": settings.PROJECT_NAME,
+        "site": settings.FRONTEND_HOST.rstrip("/"),
+        "email": to,
+        **context,
+    }
+    if kind == "reset_password":
+        values["link"] = f"{values['site']}/reset-password?token={context['token']}"
+        values["valid_minutes"] = settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES
+    return renderer.render(kind, f"{settings.PROJECT_NAME}: {SUBJECTS[kind]}", values)

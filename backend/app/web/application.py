@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask
 from flask_cors import CORS
@@ -18,6 +19,11 @@ from app.web.json_provider import JSONProvider
 logger = logging.getLogger(__name__)
 
 
+class App(Flask):
+    def log_exception(self, exc_info: Any) -> None:
+        """Already logged, once and with the request id, by `errors.error_result`."""
+
+
 def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
     """Build the app. Tests pass their own settings or runtime; servers pass nothing."""
     if runtime is None:
@@ -25,7 +31,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     settings = runtime.settings
     configure_logging(settings.LOG_LEVEL)
 
-    app = Flask(__name__, static_folder=None)
+    app = App(__name__, static_folder=None)
     if settings.PROXY_COUNT:
         # Behind Traefik: trust its X-Forwarded-* headers for the client address
         # (rate limits) and the scheme and host (links in the docs).

@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from sqlalchemy.orm import Session
 
-from app.models import User
+from app.models import Job, User
 from app.runtime import Runtime
 from app.web import create_app
 from tests.conftest import make_settings
@@ -112,7 +112,14 @@ def _seed(db: Session, runtime: Runtime) -> tuple[dict[str, User], dict[str, lis
         make_group(db, name="editors", permissions=["items:read_all"], members=[people["user"]]),
         make_group(db, name="empty"),
     ]
+    jobs = [
+        Job(kind="demo", params={"seconds": 0, "fail": False}, owner_id=u.id)
+        for u in people.values()
+    ]
+    db.add_all(jobs)
+    db.commit()
     existing = {
+        "job_id": [job.id for job in jobs],
         "user_id": [user.id for user in people.values()],
         "item_id": [item.id for item in items],
         "group_id": [group.id for group in groups],

@@ -12,7 +12,7 @@ from flask_restx import Api, apidoc
 
 from app.web import errors
 
-from . import groups, items, login, permissions, users, utils
+from . import groups, items, jobs, login, permissions, users, utils
 
 API_PREFIX = "/api"
 VERSION_PREFIX = "/v1"
@@ -49,6 +49,7 @@ def build_api(blueprint: Blueprint, title: str) -> Api:
         (groups.ns, "/groups"),
         (permissions.ns, "/permissions"),
         (items.ns, "/items"),
+        (jobs.ns, "/jobs"),
         (utils.ns, "/utils"),
     ):
         api.add_namespace(ns, path=path)

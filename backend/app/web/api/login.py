@@ -11,8 +11,8 @@ from flask import Response, make_response, request
 from flask_restx import Namespace, Resource, fields, reqparse
 
 from app.services import auth, users
-from app.services.email import password_reset_email
 from app.services.errors import AuthenticationFailed, InvalidInput, Unavailable
+from app.services.queue import SEND_EMAIL
 from app.web.auth import current_user
 from app.web.db import runtime, session
 from app.web.limits import limiter, login_account_key, setting
@@ -187,13 +187,10 @@ class PasswordRecovery(Resource):
                 session=session(), settings=rt.settings, user=user
             )
             session().commit()
-            message = password_reset_email(
-                rt.email_renderer, rt.settings, email=user.email, token=token
-            )
-            # A failure is logged by the sender; answering differently would reveal
-            # that the account exists.
+            # A broker failure is logged by the queue; answering differently would
+            # reveal that the account exists.
             with contextlib.suppress(Unavailable):
-                rt.mailer.send(user.email, message)
+                rt.queue.enqueue(SEND_EMAIL, "reset_password", user.email, {"token": token})
         return {"message": RECOVERY_MESSAGE}
 
 

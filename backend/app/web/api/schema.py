@@ -99,10 +99,15 @@ def nullable(field: fields.Raw) -> fields.Raw:
     return field
 
 
-def _to_json_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """Swagger's x-nullable becomes a JSON Schema type list."""
-    schema = copy.deepcopy(schema)
-    for prop in schema.get("properties", {}).values():
+def _to_json_schema(model: Model) -> dict[str, Any]:
+    """The model as a self-contained JSON Schema: nested models inlined, and
+    Swagger's x-nullable turned into a type list."""
+    schema: dict[str, Any] = copy.deepcopy(model.__schema__)
+    properties = schema.get("properties", {})
+    for name, field in model.items():
+        if isinstance(field, fields.Nested):
+            properties[name] = _to_json_schema(field.nested)
+    for prop in properties.values():
         if prop.pop("x-nullable", False) and "type" in prop:
             prop["type"] = [prop["type"], "null"]
     return schema
@@ -114,7 +119,7 @@ _validators: dict[str, Draft4Validator] = {}
 def _validator(model: Model) -> Draft4Validator:
     validator = _validators.get(model.name)
     if validator is None:
-        validator = Draft4Validator(_to_json_schema(model.__schema__))
+        validator = Draft4Validator(_to_json_schema(model))
         _validators[model.name] = validator
     return validator
 

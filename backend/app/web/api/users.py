@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from flask import Response, make_response
@@ -9,8 +10,9 @@ from flask_restx import Model, Namespace, Resource, fields
 
 from app.models import User
 from app.services import users
-from app.services.errors import NotFound, PermissionDenied
+from app.services.errors import NotFound, PermissionDenied, Unavailable
 from app.services.permissions import Permission, effective_permissions
+from app.services.queue import SEND_EMAIL
 from app.web.auth import current_user, require
 from app.web.db import runtime, session
 from app.web.limits import limiter, setting
@@ -142,6 +144,15 @@ def _guard_superuser_changes(actor: User, target: User | None, changes: dict[str
         raise PermissionDenied("Only a superuser can change superuser accounts")
 
 
+def _welcome(user: User) -> None:
+    """Queue the new-account email. The account exists either way: a broker outage
+    is logged by the queue and does not undo the signup."""
+    with contextlib.suppress(Unavailable):
+        runtime().queue.enqueue(
+            SEND_EMAIL, "new_account", user.email, {"full_name": user.full_name or ""}
+        )
+
+
 @ns.route("/")
 class UserList(Resource):
     @ns.doc("readUsers")
@@ -168,6 +179,7 @@ class UserList(Resource):
         _guard_superuser_changes(actor, None, body)
         user = users.create_user(session=session(), hasher=runtime().hasher, **body)
         session().commit()
+        _welcome(user)
         return serialize_user(user), 201
 
 
@@ -185,6 +197,7 @@ class Signup(Resource):
         body = parse_body(user_register_model)
         user = users.create_user(session=session(), hasher=runtime().hasher, **body)
         session().commit()
+        _welcome(user)
         return serialize_user(user), 201
 
 

@@ -1,0 +1,1 @@
+"""Tools for development only: the running app never imports them."""

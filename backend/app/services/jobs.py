@@ -1,0 +1,155 @@
+"""Jobs: background work whose state lives in a database row.
+
+The web side creates the row (`queued`) and enqueues it; the worker claims it
+(`running`), reports progress, and finishes it (`succeeded` or `failed`). Every
+transition is a conditional UPDATE, so a redelivered or duplicated task never
+finishes a job twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from app.db.base import utcnow
+from app.models import Job, JobState, User
+from app.services.errors import InvalidInput, NotFound
+from app.services.permissions import Permission, has_permission
+
+JOB_NOT_FOUND = "Job not found"
+DEMO_MAX_SECONDS = 60
+FINISHED = (JobState.SUCCEEDED.value, JobState.FAILED.value)
+
+
+def _demo_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    seconds = params.get("seconds", 0)
+    fail = params.get("fail", False)
+    errors = {}
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        errors["params.seconds"] = "Must be a number"
+    elif not 0 <= seconds <= DEMO_MAX_SECONDS:
+        errors["params.seconds"] = f"Must be between 0 and {DEMO_MAX_SECONDS}"
+    if not isinstance(fail, bool):
+        errors["params.fail"] = "Must be a boolean"
+    unknown = sorted(set(params) - {"seconds", "fail"})
+    if unknown:
+        errors[f"params.{unknown[0]}"] = "Unknown field"
+    if errors:
+        raise InvalidInput("Invalid job parameters", errors)
+    return {"seconds": seconds, "fail": fail}
+
+
+# Each kind of job and the check of its parameters. The worker runs them.
+KINDS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {"demo": _demo_params}
+
+
+def create_job(
+    *, session: Session, owner: User, kind: str, params: Mapping[str, Any] | None = None
+) -> Job:
+    check = KINDS.get(kind)
+    if check is None:
+        raise InvalidInput("Unknown job kind", {"kind": f"Must be one of: {', '.join(KINDS)}"})
+    job = Job(
+        kind=kind,
+        params=check(params or {}),
+        owner_id=owner.id,
+        state=JobState.QUEUED.value,
+        progress=0,
+    )
+    session.add(job)
+    session.flush()
+    return job
+
+
+def _visible(query: Any, viewer: User) -> Any:
+    return query if viewer.is_superuser else query.where(Job.owner_id == viewer.id)
+
+
+def list_jobs(*, session: Session, viewer: User, skip: int, limit: int) -> tuple[list[Job], int]:
+    """Newest first: the viewer's own, or everyone's for a superuser."""
+    count = session.scalar(_visible(select(func.count()).select_from(Job), viewer)) or 0
+    found = session.scalars(
+        _visible(select(Job), viewer)
+        .order_by(Job.created_at.desc(), Job.id.desc())
+        .offset(skip)
+        .limit(limit)
+    ).all()
+    return list(found), count
+
+
+def get_job(*, session: Session, viewer: User, job_id: int) -> Job:
+    job = session.get(Job, job_id)
+    if job is None or (job.owner_id != viewer.id and not viewer.is_superuser):
+        raise NotFound(JOB_NOT_FOUND)
+    return job
+
+
+def can_run_jobs(user: User) -> bool:
+    return has_permission(user, Permission.JOBS_RUN)
+
+
+def fail_unqueued(*, session: Session, job: Job, error: str) -> None:
+    """The job could not be enqueued: it must not stay `queued` forever."""
+    job.state = JobState.FAILED.value
+    job.error = error
+    job.finished_at = utcnow()
+    session.flush()
+
+
+# --- used by the worker -------------------------------------------------------
+
+
+def claim(*, session: Session, job_id: int) -> Job | None:
+    """Mark the job running and return it; None when it is gone or already finished
+    (a redelivered task then does nothing)."""
+    claimed = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state.not_in(FINISHED))
+        .values(state=JobState.RUNNING.value)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        return None
+    job = session.get(Job, job_id, populate_existing=True)
+    if job is not None and job.started_at is None:
+        job.started_at = utcnow()
+        session.flush()
+    return job
+
+
+def report_progress(*, session: Session, job_id: int, progress: int) -> None:
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.RUNNING.value)
+        .values(progress=max(0, min(100, progress)))
+        .execution_options(synchronize_session=False)
+    )
+
+
+def finish(*, session: Session, job_id: int, result: Any = None, error: str | None = None) -> bool:
+    """Record the outcome once: False when another delivery already finished it."""
+    values: dict[str, Any] = {"finished_at": utcnow()}
+    if error is None:
+        values |= {"state": JobState.SUCCEEDED.value, "result": result, "progress": 100}
+    else:
+        values |= {"state": JobState.FAILED.value, "error": error}
+    finished = session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.RUNNING.value)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    return getattr(finished, "rowcount", 0) == 1
+
+
+def purge_finished(*, session: Session, older_than: datetime) -> int:
+    deleted = session.execute(
+        delete(Job)
+        .where(Job.state.in_(FINISHED), Job.finished_at < older_than)
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(deleted, "rowcount", 0))

@@ -1,0 +1,156 @@
+"""The task queue as both sides see it: broker settings, task names, enqueueing.
+
+The web side sends tasks by name and never imports the worker's code; the worker
+builds its Celery app from the same `celery_config()`, so both agree on broker,
+serializer and routes.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from celery import Celery
+from kombu.entity import Exchange, Queue
+from kombu.exceptions import KombuError, OperationalError
+from sqlalchemy.engine import make_url
+
+from app.core.config import Settings
+from app.services.errors import Unavailable
+
+logger = logging.getLogger(__name__)
+
+# Task names: the contract between the web side and the worker.
+RUN_JOB = "jobs.run"
+SEND_EMAIL = "email.send"
+PURGE_EXPIRED = "maintenance.purge_expired"
+
+JOBS_QUEUE = "jobs"
+EMAIL_QUEUE = "email"
+MAINTENANCE_QUEUE = "maintenance"
+QUEUES = (JOBS_QUEUE, EMAIL_QUEUE, MAINTENANCE_QUEUE)
+ROUTES = {RUN_JOB: JOBS_QUEUE, SEND_EMAIL: EMAIL_QUEUE, PURGE_EXPIRED: MAINTENANCE_QUEUE}
+
+BROKER_UNAVAILABLE = "The job queue is unavailable, try again later"
+
+
+def broker_kind(url: str) -> str:
+    return url.split("://", 1)[0].split("+", 1)[0] or "unknown"
+
+
+def describe_broker(url: str) -> str:
+    """The broker URL without its password, for logs."""
+    if url.startswith("filesystem://"):
+        return url
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not an RFC-1738 URL; say only which kind it is
+        return f"{broker_kind(url)}://..."
+
+
+def _filesystem_options(settings: Settings) -> dict[str, Any]:
+    folder = Path(settings.BROKER_DATA_DIR)
+    (folder / "control").mkdir(parents=True, exist_ok=True)
+    # One folder for both directions: producers and consumers meet there.
+    # Polling every 0.1 s keeps jobs snappy in development at negligible cost.
+    return {
+        "data_folder_in": str(folder),
+        "data_folder_out": str(folder),
+        # Broadcast messages (worker control): kept beside the queues, not in the cwd.
+        "control_folder": str(folder / "control"),
+        "polling_interval": 0.1,
+    }
+
+
+def celery_config(settings: Settings) -> dict[str, Any]:
+    """Celery settings shared by the web side and the worker."""
+    url = settings.broker_url
+    transport_options: dict[str, Any] = {}
+    if url.startswith("filesystem://"):
+        transport_options |= _filesystem_options(settings)
+    if broker_kind(url) in ("redis", "rediss"):
+        transport_options |= {
+            "visibility_timeout": settings.CELERY_VISIBILITY_TIMEOUT,
+            # Look for messages past their visibility timeout (a dead worker's) at
+            # least that often; kombu's default looks only every ~100 s, so a short
+            # timeout would not take effect until then.
+            "unacked_restore_interval": min(10, settings.CELERY_VISIBILITY_TIMEOUT),
+            "unacked_restore_throttle": 1,
+            "socket_connect_timeout": settings.BROKER_TIMEOUT,
+            "socket_timeout": settings.BROKER_TIMEOUT,
+        }
+    return {
+        "broker_url": url,
+        "broker_transport_options": transport_options,
+        "broker_connection_timeout": settings.BROKER_TIMEOUT,
+        "broker_connection_retry_on_startup": True,
+        # Job state lives in the database; Celery keeps no results.
+        "task_ignore_result": True,
+        "result_backend": None,
+        "task_serializer": "json",
+        "result_serializer": "json",
+        "accept_content": ["json"],
+        # One direct exchange per queue, named after it: each task lands in
+        # exactly one queue, on either side.
+        "task_queues": [
+            Queue(name, Exchange(name, type="direct"), routing_key=name) for name in QUEUES
+        ],
+        "task_routes": ROUTES,
+        "task_default_queue": JOBS_QUEUE,
+        "task_default_exchange": JOBS_QUEUE,
+        "task_default_routing_key": JOBS_QUEUE,
+        "timezone": "UTC",
+        "enable_utc": True,
+    }
+
+
+class TaskQueue:
+    """The web side's handle on the broker: send tasks by name, check the broker."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._celery: Celery | None = None
+
+    @property
+    def celery(self) -> Celery:
+        if self._celery is None:
+            client = Celery("web-client", set_as_current=False)
+            client.conf.update(celery_config(self._settings))
+            self._celery = client
+        return self._celery
+
+    @property
+    def broker(self) -> str:
+        return describe_broker(self._settings.broker_url)
+
+    def enqueue(self, task: str, *args: Any) -> None:
+        """Publish `task` once; Unavailable when the broker can't take it."""
+        try:
+            self.celery.send_task(
+                task,
+                args=args,
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+            )
+        except (OperationalError, KombuError, OSError) as exc:
+            logger.error("enqueueing %s failed, broker %s: %s", task, self.broker, exc)
+            raise Unavailable(BROKER_UNAVAILABLE) from exc
+
+    def ping(self) -> bool:
+        """Whether the broker accepts a connection now."""
+        try:
+            with self.celery.connection_for_write() as connection:
+                # One retry, at once: kombu's default first waits 2 s, longer than
+                # BROKER_TIMEOUT lets a health check take.
+                connection.ensure_connection(
+                    max_retries=1, interval_start=0, timeout=self._settings.BROKER_TIMEOUT
+                )
+        except (OperationalError, KombuError, OSError) as exc:
+            logger.warning("broker %s unavailable: %s", self.broker, exc)
+            return False
+        return True
+
+    def close(self) -> None:
+        if self._celery is not None:
+            self._celery.close()

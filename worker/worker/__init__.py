@@ -1,0 +1,1 @@
+"""The background worker: a Celery app on the backend's Flask-free core."""

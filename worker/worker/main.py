@@ -1,0 +1,91 @@
+"""The Celery application: `celery -A worker.main worker`.
+
+Building the Celery object reads settings but opens nothing; the database
+engine and the other long-lived objects are made on first use in each worker
+process (see `runtime()`), never at import.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from celery import Celery
+from celery.signals import worker_process_shutdown, worker_ready
+
+from app.core.config import Settings, get_settings
+from app.core.logging import configure_logging
+from app.runtime import Runtime
+from app.services.queue import (
+    PURGE_EXPIRED,
+    SEND_EMAIL,
+    celery_config,
+    describe_broker,
+)
+
+logger = logging.getLogger("worker")
+
+TASK_MODULES = ["worker.tasks.jobs", "worker.tasks.email", "worker.tasks.maintenance"]
+
+
+def worker_config(settings: Settings) -> dict[str, Any]:
+    """The shared queue settings plus what only a worker needs."""
+    return celery_config(settings) | {
+        "include": TASK_MODULES,
+        # Acknowledge after the task ran, and give the message back when the worker
+        # process dies mid-task, so another worker redelivers it.
+        "task_acks_late": True,
+        "task_reject_on_worker_lost": True,
+        # Jobs are long: take one message at a time per process instead of hoarding.
+        "worker_prefetch_multiplier": 1,
+        "task_time_limit": settings.JOB_TIME_LIMIT_SECONDS + 30,
+        "task_soft_time_limit": settings.JOB_TIME_LIMIT_SECONDS,
+        "worker_send_task_events": True,
+        "task_send_sent_event": True,
+        "worker_hijack_root_logger": False,
+        "task_annotations": {SEND_EMAIL: {"max_retries": settings.EMAIL_MAX_RETRIES}},
+        "beat_schedule": {
+            "purge-expired": {"task": PURGE_EXPIRED, "schedule": timedelta(hours=1)},
+        },
+    }
+
+
+class WorkerCelery(Celery):
+    """A Celery app that carries the project's settings and, per process, a Runtime."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__("worker")
+        self.settings = settings
+        self._runtime: Runtime | None = None
+        self.conf.update(worker_config(settings))
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            self._runtime = Runtime.from_settings(self.settings)
+        return self._runtime
+
+    def dispose(self) -> None:
+        if self._runtime is not None:
+            self._runtime.engine.dispose()
+            self._runtime = None
+
+
+def create_celery_app(settings: Settings | None = None) -> WorkerCelery:
+    settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL)
+    return WorkerCelery(settings)
+
+
+celery_app = create_celery_app()
+
+
+@worker_ready.connect
+def _announce(**_: Any) -> None:
+    logger.info("worker ready; broker: %s", describe_broker(celery_app.settings.broker_url))
+
+
+@worker_process_shutdown.connect
+def _close(**_: Any) -> None:
+    celery_app.dispose()

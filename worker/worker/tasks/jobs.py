@@ -1,0 +1,86 @@
+"""Running jobs: each task takes a job id, claims the row, does the work, records
+the outcome. Redelivered tasks are harmless (see app.services.jobs)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from celery import Task, shared_task
+from celery.exceptions import SoftTimeLimitExceeded
+from sqlalchemy.exc import DBAPIError
+
+from app.services import jobs
+from app.services.queue import RUN_JOB
+
+logger = logging.getLogger(__name__)
+
+DEMO_STEPS = 10
+
+Progress = Callable[[int], None]
+
+
+class JobFailed(Exception):
+    """The job ended in failure; the message is shown to its owner."""
+
+
+def run_demo(params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
+    """Sleep `seconds` in steps, reporting progress; fail at the end when asked."""
+    seconds = float(params.get("seconds", 0))
+    for step in range(1, DEMO_STEPS + 1):
+        if seconds:
+            time.sleep(seconds / DEMO_STEPS)
+        progress(step * 100 // DEMO_STEPS)
+    if params.get("fail"):
+        raise JobFailed("The demo job failed, as asked")
+    return {"slept": params.get("seconds", 0)}
+
+
+RUNNERS: dict[str, Callable[[Mapping[str, Any], Progress], Any]] = {"demo": run_demo}
+
+
+@shared_task(
+    name=RUN_JOB,
+    bind=True,
+    # The database unreachable: try again later rather than drop the job, which
+    # would then stay queued or running for ever. Claiming is idempotent.
+    autoretry_for=(DBAPIError,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    max_retries=20,
+)
+def run_job(self: Task, job_id: int) -> None:
+    runtime = self.app.runtime
+    with runtime.session_factory() as session:
+        job = jobs.claim(session=session, job_id=job_id)
+        session.commit()
+        if job is None:
+            logger.info("job %s is gone or already finished: nothing to do", job_id)
+            return
+        runner = RUNNERS.get(job.kind)
+
+        def progress(value: int) -> None:
+            jobs.report_progress(session=session, job_id=job_id, progress=value)
+            session.commit()
+
+        result: Any = None
+        error: str | None = None
+        try:
+            if runner is None:
+                raise JobFailed(f"No worker knows how to run a {job.kind!r} job")
+            result = runner(job.params, progress)
+        except JobFailed as exc:
+            error = str(exc)
+        except SoftTimeLimitExceeded:
+            error = "The job ran out of time"
+        except DBAPIError:
+            raise
+        except Exception:
+            logger.exception("job %s crashed", job_id)
+            error = "The job crashed; the worker's log has the details"
+        session.rollback()
+        if not jobs.finish(session=session, job_id=job_id, result=result, error=error):
+            logger.info("job %s was finished by another delivery", job_id)
+        session.commit()
