@@ -27,6 +27,14 @@ load_dotenv() {
   done <"$file"
 }
 
+# pip, without the warnings about this machine's unused local package indexes.
+quiet_pip() {
+  local venv="$1"
+  shift
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$@" \
+    2> >(grep -v '^WARNING: Location' >&2)
+}
+
 # Install into a virtualenv (created when missing) when its inputs changed since
 # the last install: `install_into VENV STAMP_NAME PIP_ARGS...`.
 install_into() {
@@ -40,9 +48,8 @@ install_into() {
   # shellcheck disable=SC2086
   if [[ ! -f "$stamp" ]] || [[ -n "$(find $inputs -newer "$stamp" 2>/dev/null)" ]]; then
     log "installing into ${venv#"$ROOT_DIR"/}"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
-      -c "$ROOT_DIR/backend/constraints.txt" "$@"
+    quiet_pip "$venv" --upgrade pip
+    quiet_pip "$venv" -c "$ROOT_DIR/backend/constraints.txt" "$@"
     touch "$stamp"
   fi
 }

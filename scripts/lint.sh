@@ -14,9 +14,9 @@ main() {
   mypy app
   (cd ../worker && mypy worker)
   log "import rules: the core and the worker never import Flask"
-  lint-imports --config pyproject.toml
+  lint-imports
   log "shellcheck"
-  shellcheck -x "$ROOT_DIR"/scripts/*.sh "$ROOT_DIR/.ci/run"
+  (cd "$ROOT_DIR" && shellcheck -x scripts/*.sh .ci/run)
 }
 
 main "$@"

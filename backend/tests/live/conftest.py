@@ -51,6 +51,8 @@ def _server_env(database_url: str, superuser: str, password: str) -> dict[str, s
         "USERS_OPEN_REGISTRATION": "true",
         "RATE_LIMIT_ENABLED": "false",
         "EMAIL_BACKEND": "console",
+        # No worker here: tasks the server sends stay in its memory.
+        "CELERY_BROKER_URL": "memory://",
         "PASSWORD_HASH_MEMORY_KIB": "1024",
         "PASSWORD_HASH_TIME_COST": "1",
         "WEB_CONCURRENCY": "2",
