@@ -37,6 +37,14 @@ beat: ## Run the periodic task scheduler alone (one per deployment)
 flower: ## Run Flower, the worker monitor, on FLOWER_PORT (default 5555) behind FLOWER_BASIC_AUTH
 	@scripts/worker.sh flower
 
+.PHONY: frontend
+frontend: ## Run the frontend's dev server alone (FRONTEND_PORT, default 5173; /api proxied to API_PORT)
+	@scripts/frontend.sh dev
+
+.PHONY: generate-client
+generate-client: ## Regenerate the frontend's typed API client from the backend's spec
+	@scripts/frontend.sh generate-client
+
 ##@ Database
 
 .PHONY: migrate

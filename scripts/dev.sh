@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `make dev` in native mode: the API (reloading on change), the worker with its
-# scheduler (restarting on change) and the mail sink, in the foreground.
-# Ctrl-C stops them all. Defaults: SQLite and the embedded broker.
+# `make dev` in native mode, in the foreground: Traefik on HTTP_PORT routing
+# /api to the API (reloading on change) and the rest to the frontend's dev
+# server (hot reload), the worker with its scheduler (restarting on change) and
+# the mail sink. Ctrl-C stops them all. Defaults: SQLite and the embedded broker.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -10,6 +11,7 @@ banner() {
   local port="$1" mail_web="$2"
   cat >&2 <<BANNER
 
+  App            http://localhost:$port/
   API            http://localhost:$port/api/v1/
   API docs       http://localhost:$port/api/docs
   Mail sink      http://localhost:$mail_web/
@@ -22,7 +24,12 @@ BANNER
 main() {
   load_dotenv
   ensure_venv
+  export HTTP_PORT="${HTTP_PORT:-8000}"
   export API_PORT="${API_PORT:-8001}"
+  export FRONTEND_PORT="${FRONTEND_PORT:-5173}"
+  # The API sits behind the proxy: trust its X-Forwarded-* headers.
+  export PROXY_COUNT="${PROXY_COUNT:-1}"
+  export FRONTEND_HOST="${FRONTEND_HOST:-http://localhost:$HTTP_PORT}"
   export MAIL_SINK_SMTP_PORT="${MAIL_SINK_SMTP_PORT:-1025}"
   export MAIL_SINK_WEB_PORT="${MAIL_SINK_WEB_PORT:-8025}"
   export BEAT_SCHEDULE_FILE="$ROOT_DIR/backend/data/celerybeat-schedule"
@@ -33,7 +40,7 @@ main() {
   cd "$ROOT_DIR/backend"
   mkdir -p data
   python -m app prestart
-  banner "$API_PORT" "$MAIL_SINK_WEB_PORT"
+  banner "$HTTP_PORT" "$MAIL_SINK_WEB_PORT"
   exec honcho --procfile "$ROOT_DIR/scripts/Procfile.dev" --app-root "$ROOT_DIR/backend" start
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The whole native test run: the linters, then the backend suite on SQLite and
-# on PostgreSQL and MariaDB when TEST_POSTGRES_URL / TEST_MARIADB_URL are set.
-# Arguments go to pytest.
+# The whole native test run: the linters, the backend and worker suite on SQLite
+# and on PostgreSQL and MariaDB when TEST_POSTGRES_URL / TEST_MARIADB_URL are
+# set, then the frontend's checks. Arguments go to pytest.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,6 +18,7 @@ main() {
   log "backend tests on: $dbs"
   # .env is for running the app; the suite sets what it needs itself.
   ENV_FILE=/dev/null python -m pytest "$@"
+  "$ROOT_DIR/scripts/frontend.sh" check
 }
 
 main "$@"

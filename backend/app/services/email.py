@@ -19,7 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from app.core.config import Settings
 from app.db.base import utcnow
-from app.services.errors import Unavailable
+from app.services.errors import ServiceError, Unavailable
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +48,17 @@ class EmailRenderer:
             text=self._env.get_template(f"{name}.txt").render(context),
             html=self._env.get_template(f"{name}.html").render(context),
         )
+
+
+class EmailRejected(ServiceError):
+    """The mail server refused for good (a 5xx reply: unknown recipient, bad
+    credentials): trying again would not help."""
+
+
+def _is_permanent(exc: BaseException) -> bool:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code >= 500
 
 
 class EmailSender:
@@ -85,6 +96,8 @@ class EmailSender:
             self._deliver(message)
         except (OSError, smtplib.SMTPException) as exc:
             logger.warning("Sending email to %s failed: %s", to, exc)
+            if _is_permanent(exc):
+                raise EmailRejected("The mail server refused the message") from exc
             raise Unavailable("The mail server is unavailable") from exc
 
     def _deliver(self, message: EmailMessage) -> None:

@@ -393,19 +393,20 @@ def test_send_email_logs_in_with_smtp_credentials(worker_app: WorkerAppFactory) 
     assert recorder.arrivals == [Arrival(tls=False, login=SMTP_LOGIN)]
 
 
-def test_send_email_fails_with_wrong_smtp_password(
+def test_send_email_gives_up_at_once_on_wrong_smtp_password(
     worker_app: WorkerAppFactory, retries: list[Retry], caplog: pytest.LogCaptureFixture
 ) -> None:
     recorder = Recorder()
     with serve(recorder, authenticator=check_login, auth_require_tls=False):
         settings = smtp_settings(
-            recorder.port, SMTP_USER=SMTP_LOGIN, SMTP_PASSWORD="wrong-password", EMAIL_MAX_RETRIES=1
+            recorder.port, SMTP_USER=SMTP_LOGIN, SMTP_PASSWORD="wrong-password", EMAIL_MAX_RETRIES=3
         )
         result = send(worker_app, settings, "test_email", {})
 
+    # A 5xx refusal is final: retrying with the same password would not help.
     assert result.state == "FAILURE"
     assert recorder.messages == []
-    assert len(retries) == 1
+    assert retries == []
     (line,) = gave_up_lines(caplog)
     assert "535" in line
 

@@ -1,15 +1,15 @@
 """Sending email: rendered from the core's templates, retried with backoff.
 
-A mail server that is down or refuses a message gets EMAIL_MAX_RETRIES more
-attempts (the limit is set on the task by `worker.main`), after 2, 4, 8, ...
+A mail server that is down or says "try again later" (4xx) gets
+EMAIL_MAX_RETRIES more attempts (the limit is set on the task by `worker.main`), after 2, 4, 8, ...
 seconds (capped at 10 minutes, each drawn at random below that bound so that
-many waiting messages don't all come back at once).
+many waiting messages don't all come back at once). A final refusal (5xx:
+unknown recipient, bad credentials) fails at once.
 """
 
 from __future__ import annotations
 
 import logging
-import smtplib
 from typing import Any
 
 from celery import Task, shared_task
@@ -46,7 +46,7 @@ class EmailTask(Task):
     name=SEND_EMAIL,
     bind=True,
     base=EmailTask,
-    autoretry_for=(Unavailable, smtplib.SMTPException, OSError),
+    autoretry_for=(Unavailable,),
     retry_backoff=2,
     retry_backoff_max=600,
     retry_jitter=True,

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Fail when the checked-in spec or generated client is stale: export the spec
+# and generate the client into a temporary folder, then compare both with the
+# checked-in files. Fix a failure with `npm run generate-client`.
+set -Eeuo pipefail
+
+FRONTEND_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+main() {
+  cd "$FRONTEND_DIR"
+  local tmp
+  tmp="$(mktemp -d)"
+  # shellcheck disable=SC2064  # expand now: tmp is local
+  trap "rm -rf '$tmp'" EXIT
+
+  bash scripts/export-spec.sh "$tmp/swagger.json"
+  if ! diff -u openapi/swagger.json "$tmp/swagger.json" >"$tmp/spec.diff"; then
+    head -n 60 "$tmp/spec.diff" >&2
+    echo "check-client: openapi/swagger.json differs from the backend's spec; run 'npm run generate-client'" >&2
+    exit 1
+  fi
+
+  OPENAPI_INPUT="$tmp/swagger.json" OPENAPI_OUTPUT="$tmp/client" \
+    npx --no-install openapi-ts --file openapi-ts.config.ts >/dev/null
+  if ! diff -ru src/client "$tmp/client" >"$tmp/client.diff"; then
+    head -n 60 "$tmp/client.diff" >&2
+    echo "check-client: src/client differs from what the generator writes; run 'npm run generate-client' (never edit it by hand)" >&2
+    exit 1
+  fi
+  echo "check-client: openapi/swagger.json and src/client are up to date"
+}
+
+main "$@"

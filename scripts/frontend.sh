@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The frontend's tasks: `frontend.sh check|generate-client|dev|build`.
+# Installs its packages with `npm ci` whenever package-lock.json changed.
+set -Eeuo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+FRONTEND_DIR="$ROOT_DIR/frontend"
+
+ensure_node_modules() {
+  command -v npm >/dev/null || die "Node.js 20.19+ with npm is needed for the frontend"
+  local stamp="$FRONTEND_DIR/node_modules/.installed"
+  if [[ ! -f "$stamp" || "$FRONTEND_DIR/package-lock.json" -nt "$stamp" ]]; then
+    log "installing the frontend's packages (npm ci)"
+    (cd "$FRONTEND_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+    touch "$stamp"
+  fi
+}
+
+main() {
+  local task="${1:-check}"
+  ensure_venv  # the spec is exported from the backend's code
+  ensure_node_modules
+  cd "$FRONTEND_DIR"
+  case "$task" in
+    check)
+      log "frontend: lint, type check, unit tests, build and bundle size"
+      npm run --silent check
+      log "frontend: the generated API client matches the backend's spec"
+      npm run --silent check-client
+      ;;
+    generate-client) npm run --silent generate-client ;;
+    dev) exec npm run --silent dev -- --port "${FRONTEND_PORT:-5173}" --strictPort ;;
+    build) npm run --silent build ;;
+    *) die "unknown task: $task (check, generate-client, dev or build)" ;;
+  esac
+}
+
+main "$@"
