@@ -61,6 +61,10 @@ migration: ## Write a new migration from the models: make migration MSG="add a c
 test: ## Run linters, type checks and every test (PostgreSQL/MariaDB too when TEST_*_URL are set)
 	@scripts/test.sh
 
+.PHONY: e2e
+e2e: ## Run the browser tests against the whole system, started natively on throwaway state
+	@scripts/e2e.sh
+
 .PHONY: lint
 lint: ## Run the linters and type checks only
 	@scripts/lint.sh

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole native test run: the linters, the backend and worker suite on SQLite
 # and on PostgreSQL and MariaDB when TEST_POSTGRES_URL / TEST_MARIADB_URL are
-# set, then the frontend's checks. Arguments go to pytest.
+# set, then the frontend's checks, then the browser tests against the whole
+# system started natively. Arguments go to pytest.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -19,6 +20,7 @@ main() {
   # .env is for running the app; the suite sets what it needs itself.
   ENV_FILE=/dev/null python -m pytest "$@"
   "$ROOT_DIR/scripts/frontend.sh" check
+  "$ROOT_DIR/scripts/e2e.sh"
 }
 
 main "$@"

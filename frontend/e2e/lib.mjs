@@ -1,11 +1,27 @@
-// Shared setup for browser checks: Chromium from the system (no browser
-// download), driven by playwright-core. Locators use roles and labels, the
-// way a person finds things, so the checks double as accessibility checks.
+// Shared setup for the browser tests (`node --test e2e/`) and the screenshot
+// script: Chromium from the system (no browser download), driven by
+// playwright-core. Locators use roles and labels, the way a person finds
+// things, so the tests double as accessibility checks.
+import assert from 'node:assert/strict'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { after, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
+
 import { chromium } from 'playwright-core'
 
 export const BASE_URL = process.env.E2E_BASE_URL ?? 'http://localhost:5173'
 export const ADMIN_EMAIL = process.env.E2E_ADMIN_EMAIL ?? 'admin@example.com'
 export const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? 'changethis'
+/** The mail sink's web page (`make dev`: port 8025). */
+export const MAIL_URL = process.env.E2E_MAIL_URL ?? 'http://localhost:8025'
+/**
+ * The same app in front of an API whose access tokens last one minute
+ * (scripts/e2e.sh starts one); the test of the silent refresh needs it.
+ */
+export const SHORT_TOKEN_BASE_URL = process.env.E2E_SHORT_TOKEN_BASE_URL ?? ''
+/** Screenshots of every page a test visits; on failure, its console log too. */
+export const ARTIFACTS_DIR = fileURLToPath(new URL('../test-results/e2e/', import.meta.url))
 
 const FLAGS = [
   '--headless',
@@ -17,6 +33,11 @@ const FLAGS = [
   '--disable-quic',
   '--no-first-run',
 ]
+const VIEWPORT = { width: 1280, height: 860 }
+// Generous for two busy cores, yet well inside each test's own timeout, so that
+// a stuck step fails with its locator named (and the failure saved).
+const ACTION_TIMEOUT_MS = 15_000
+const NAVIGATION_TIMEOUT_MS = 30_000
 
 export async function launch() {
   return chromium.launch({
@@ -25,6 +46,10 @@ export async function launch() {
   })
 }
 
+// The browser's own failed-load line for an answer the app expects (a 401
+// before a refresh, a 400 for a wrong password): not a problem in the page.
+const EXPECTED_LOAD_ERROR = /status of 4\d\d/
+
 /** A page that records console errors and uncaught exceptions. */
 export async function newPage(browser, options = {}) {
   const context = await browser.newContext({ baseURL: BASE_URL, ...options })
@@ -32,8 +57,7 @@ export async function newPage(browser, options = {}) {
   const problems = []
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`))
   page.on('console', (message) => {
-    // 401s on purpose (session checks) are logged by the browser as failed loads.
-    if (message.type() === 'error' && !/status of 40[0-9]/.test(message.text())) {
+    if (message.type() === 'error' && !EXPECTED_LOAD_ERROR.test(message.text())) {
       problems.push(`console error: ${message.text()}`)
     }
   })
@@ -49,31 +73,187 @@ export async function logIn(page, email = ADMIN_EMAIL, password = ADMIN_PASSWORD
 }
 
 /** Poll `check` until it returns true, or fail after `timeoutMs`. */
-export async function until(check, message, timeoutMs = 10_000) {
+export async function until(check, message, timeoutMs = 10_000, intervalMs = 100) {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) {
-      throw new Error(`timed out waiting: ${message}`)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${message}`)
     }
-    await new Promise((resolve) => setTimeout(resolve, 100))
+    await new Promise((resolve) => setTimeout(resolve, intervalMs))
   }
 }
 
-/** Run named steps, printing each; exit non-zero on the first failure. */
-export async function steps(list) {
-  let passed = 0
-  for (const [name, run] of list) {
-    const started = Date.now()
-    try {
-      await run()
-      passed += 1
-      console.log(`ok   ${name} (${Date.now() - started} ms)`)
-    } catch (error) {
-      console.log(`FAIL ${name}: ${error instanceof Error ? error.message : error}`)
-      console.log(`${passed} passed, 1 failed`)
-      return false
-    }
+/** A name no other test (or earlier run against the same database) uses. */
+export function unique(prefix) {
+  return `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
+}
+
+// --- the API, for test data (what is under test goes through the browser) ----
+
+/** Call the API from the test itself: `{ status, body }`. */
+export async function api(method, url, { token, json, form, baseURL = BASE_URL } = {}) {
+  const headers = {}
+  let body
+  if (token) headers.Authorization = `Bearer ${token}`
+  if (json !== undefined) {
+    headers['Content-Type'] = 'application/json'
+    body = JSON.stringify(json)
+  } else if (form !== undefined) {
+    body = new URLSearchParams(form)
   }
-  console.log(`${passed} passed, 0 failed`)
-  return true
+  const response = await fetch(new URL(url, baseURL), { method, headers, body })
+  const text = await response.text()
+  return { status: response.status, body: text ? JSON.parse(text) : null }
+}
+
+let adminToken = null
+
+/** An access token of the first superuser, for setting up data. */
+async function asAdmin() {
+  adminToken ??= api('POST', '/api/v1/login/access-token', {
+    form: { username: ADMIN_EMAIL, password: ADMIN_PASSWORD },
+  }).then(({ status, body }) => {
+    assert.equal(status, 200, `the administrator cannot log in: ${JSON.stringify(body)}`)
+    return body.access_token
+  })
+  return adminToken
+}
+
+/** A new active user with no group: `{ id, email, password, fullName }`. */
+export async function createUser(prefix = 'user') {
+  const email = `${unique(prefix)}@example.com`
+  const password = unique('password')
+  const fullName = `Test ${prefix}`
+  const { status, body } = await api('POST', '/api/v1/users/', {
+    token: await asAdmin(),
+    json: { email, password, full_name: fullName },
+  })
+  assert.equal(status, 201, `creating ${email}: ${JSON.stringify(body)}`)
+  return { id: body.id, email, password, fullName }
+}
+
+// --- browser tests --------------------------------------------------------------
+
+let browser = null
+
+function sharedBrowser() {
+  if (!browser) {
+    browser = launch()
+  }
+  return browser
+}
+
+let closing = false
+
+function closeBrowserAfterTests() {
+  if (!closing) {
+    closing = true
+    after(async () => {
+      if (browser) await (await browser).close()
+    })
+  }
+}
+
+function slug(text) {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 60)
+}
+
+/** What one test's pages did: console lines, problems, screenshots. */
+class Recorder {
+  constructor(name) {
+    this.prefix = slug(name)
+    this.contexts = []
+    this.pages = []
+    this.lines = []
+    this.problems = []
+    this.shots = 0
+    mkdirSync(ARTIFACTS_DIR, { recursive: true })
+  }
+
+  note(pageNumber, text) {
+    this.lines.push(`${new Date().toISOString()} [page ${pageNumber}] ${text}`)
+  }
+
+  async open(browserInstance, baseURL) {
+    const context = await browserInstance.newContext({ baseURL, viewport: VIEWPORT })
+    const page = await context.newPage()
+    page.setDefaultTimeout(ACTION_TIMEOUT_MS)
+    page.setDefaultNavigationTimeout(NAVIGATION_TIMEOUT_MS)
+    this.contexts.push(context)
+    this.pages.push(page)
+    const number = this.pages.length
+    page.on('console', (message) => {
+      this.note(number, `console.${message.type()}: ${message.text()}`)
+      if (message.type() === 'error' && !EXPECTED_LOAD_ERROR.test(message.text())) {
+        this.problems.push(`console error: ${message.text()}`)
+      }
+    })
+    page.on('pageerror', (error) => {
+      this.note(number, `uncaught: ${error.stack ?? error.message}`)
+      this.problems.push(`uncaught exception: ${error.message}`)
+    })
+    page.on('requestfailed', (request) => {
+      this.note(number, `request failed: ${request.method()} ${request.url()} (${request.failure()?.errorText})`)
+    })
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) this.note(number, `at ${frame.url()}`)
+    })
+    return page
+  }
+
+  async shot(page, label) {
+    this.shots += 1
+    const name = `${this.prefix}-${String(this.shots).padStart(2, '0')}-${slug(label)}.png`
+    await page.screenshot({ path: path.join(ARTIFACTS_DIR, name), fullPage: true })
+  }
+
+  async saveFailure(error) {
+    for (const [index, page] of this.pages.entries()) {
+      if (page.isClosed()) continue
+      const name = `${this.prefix}-FAILED-page-${index + 1}.png`
+      await page.screenshot({ path: path.join(ARTIFACTS_DIR, name), fullPage: true }).catch(() => {})
+    }
+    const failure = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    writeFileSync(
+      path.join(ARTIFACTS_DIR, `${this.prefix}-FAILED-console.log`),
+      `${this.lines.join('\n')}\n\n${failure}\n`,
+    )
+  }
+
+  async close() {
+    await Promise.all(this.contexts.map((context) => context.close().catch(() => {})))
+  }
+}
+
+/**
+ * A browser test. `body` gets `{ page, shot, openPage }`: a page in a fresh
+ * context (no cookies) on `baseURL`; `shot(label, page?)` saves a screenshot;
+ * `openPage(baseURL?)` opens another fresh context, as another person would.
+ * The test fails on any console error or uncaught exception in its pages; on
+ * failure each page's screenshot and the console log are saved.
+ */
+export function e2e(name, body, { timeout = 90_000, baseURL = BASE_URL, skip = false } = {}) {
+  closeBrowserAfterTests()
+  test(name, { timeout, skip }, async () => {
+    const recorder = new Recorder(name)
+    try {
+      const instance = await sharedBrowser()
+      const page = await recorder.open(instance, baseURL)
+      await body({
+        page,
+        shot: (label, target = page) => recorder.shot(target, label),
+        openPage: (url = baseURL) => recorder.open(instance, url),
+      })
+      assert.deepEqual(recorder.problems, [], 'the pages logged errors')
+    } catch (error) {
+      await recorder.saveFailure(error)
+      throw error
+    } finally {
+      await recorder.close()
+    }
+  })
 }

@@ -1,0 +1,42 @@
+// Items, the example resource: a user's own list, with create, edit and delete.
+import { createUser, e2e, logIn } from './lib.mjs'
+
+e2e('a user creates, edits and deletes an item', async ({ page, shot }) => {
+  const user = await createUser('items')
+  await logIn(page, user.email, user.password)
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Items' }).click()
+  await page.getByText('No items yet.').waitFor()
+  await shot('empty-list')
+
+  await page.getByRole('button', { name: 'New item', exact: true }).click()
+  const dialog = page.getByRole('dialog', { name: 'New item' })
+  await dialog.getByRole('button', { name: 'Create item' }).click()
+  await dialog.getByText('Enter a title.').waitFor()
+  await dialog.getByLabel('Title').fill('Groceries')
+  await dialog.getByLabel('Description').fill('Milk, bread and coffee')
+  await shot('new-item')
+  await dialog.getByRole('button', { name: 'Create item' }).click()
+  await dialog.waitFor({ state: 'hidden' })
+  const row = page.getByRole('row', { name: /Groceries/ })
+  await row.getByRole('cell', { name: 'Milk, bread and coffee' }).waitFor()
+  await shot('created')
+
+  await page.getByRole('button', { name: 'Edit Groceries' }).click()
+  const edit = page.getByRole('dialog', { name: 'Edit item' })
+  await edit.getByLabel('Title').fill('Groceries for Sunday')
+  await edit.getByRole('button', { name: 'Save' }).click()
+  await edit.waitFor({ state: 'hidden' })
+  await page.getByRole('cell', { name: 'Groceries for Sunday', exact: true }).waitFor()
+  // Saved on the server, not only on screen.
+  await page.reload()
+  await page.getByRole('cell', { name: 'Groceries for Sunday', exact: true }).waitFor()
+  await shot('edited')
+
+  await page.getByRole('button', { name: 'Delete Groceries for Sunday' }).click()
+  const confirm = page.getByRole('dialog', { name: 'Delete item' })
+  await shot('confirm-delete')
+  await confirm.getByRole('button', { name: 'Delete' }).click()
+  await page.getByText('No items yet.').waitFor()
+  await page.reload()
+  await page.getByText('No items yet.').waitFor()
+})
