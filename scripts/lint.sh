@@ -17,6 +17,8 @@ main() {
   lint-imports
   log "shellcheck"
   (cd "$ROOT_DIR" && shellcheck -x scripts/*.sh .ci/run)
+  log "container files: Dockerfiles, compose files, YAML, GitLab CI"
+  "$ROOT_DIR/scripts/lint-containers.sh"
 }
 
 main "$@"

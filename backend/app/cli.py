@@ -12,6 +12,8 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -58,6 +60,43 @@ def create_superuser(runtime: Runtime) -> None:
         logger.info("created first superuser %s", user.email)
 
 
+# An arbitrary 64-bit key naming the prestart lock on PostgreSQL.
+PRESTART_LOCK_KEY = 7_364_712_095_331_187
+PRESTART_LOCK_NAME = "app-prestart"
+
+
+@contextmanager
+def prestart_lock(runtime: Runtime, timeout: int = 300) -> Iterator[None]:
+    """Serialise migrations and superuser creation across processes: several
+    replicas starting together would otherwise race to create the same tables.
+    A database-side lock, held on its own connection; SQLite has one writer anyway."""
+    dialect = runtime.engine.dialect.name
+    if dialect not in ("postgresql", "mysql", "mariadb"):
+        yield
+        return
+    with runtime.engine.connect() as connection:
+        if dialect == "postgresql":
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": PRESTART_LOCK_KEY})
+        else:
+            got = connection.execute(
+                text("SELECT GET_LOCK(:name, :timeout)"),
+                {"name": PRESTART_LOCK_NAME, "timeout": timeout},
+            ).scalar()
+            if got != 1:
+                raise SystemExit(f"another process held the prestart lock for {timeout}s")
+        connection.commit()
+        try:
+            yield
+        finally:
+            if dialect == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_unlock(:key)"), {"key": PRESTART_LOCK_KEY}
+                )
+            else:
+                connection.execute(text("SELECT RELEASE_LOCK(:name)"), {"name": PRESTART_LOCK_NAME})
+            connection.commit()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m app", description=__doc__.split("\n")[0])
     parser.add_argument(
@@ -70,11 +109,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command in ("wait-for-db", "prestart"):
             wait_for_db(runtime)
-        if args.command in ("migrate", "prestart"):
-            migrate.upgrade(runtime.engine)
-            logger.info("schema is at the newest revision")
-        if args.command in ("create-superuser", "prestart"):
-            create_superuser(runtime)
+        with prestart_lock(runtime):
+            if args.command in ("migrate", "prestart"):
+                migrate.upgrade(runtime.engine)
+                logger.info("schema is at the newest revision")
+            if args.command in ("create-superuser", "prestart"):
+                create_superuser(runtime)
     finally:
         runtime.engine.dispose()
     return 0

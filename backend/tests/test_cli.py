@@ -7,12 +7,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy.orm import Session
 
 from app.core.security import PasswordHasher
 from app.models import User
 from tests.conftest import TEST_SECRET_KEY, make_settings
+from tests.utils.databases import available_backends, throwaway_database
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 SUPERUSER = "root@example.com"
@@ -91,3 +93,42 @@ def test_run_unknown_command_exits_with_usage_error(tmp_sqlite_url: str) -> None
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
     assert not Path(tmp_sqlite_url.removeprefix("sqlite:///")).exists()
+
+
+def _cli_env(database_url: str) -> dict[str, str]:
+    env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
+    return env | {
+        "ENV_FILE": "/dev/null",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "FIRST_SUPERUSER": SUPERUSER,
+        "FIRST_SUPERUSER_PASSWORD": SUPERUSER_PASSWORD,
+        "PASSWORD_HASH_MEMORY_KIB": "1024",
+        "PASSWORD_HASH_TIME_COST": "1",
+    }
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb"])
+def test_prestart_run_by_replicas_at_once_migrates_once(backend: str, tmp_path: Path) -> None:
+    """Replicas of a new deployment all run prestart together on an empty database."""
+    if backend not in available_backends():
+        pytest.skip(f"no {backend} server configured")
+    with throwaway_database(backend, tmp_path) as url:
+        processes = [
+            subprocess.Popen(
+                [sys.executable, "-m", "app", "prestart"],
+                cwd=BACKEND_DIR,
+                env=_cli_env(url),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(3)
+        ]
+        outcomes = [(p.wait(timeout=120), p.stderr.read() if p.stderr else "") for p in processes]
+        for process in processes:
+            for stream in (process.stdout, process.stderr):
+                if stream:
+                    stream.close()
+        assert [code for code, _ in outcomes] == [0, 0, 0], [err for _, err in outcomes]
+        assert [user.email for user in _users(url)] == [SUPERUSER]

@@ -12,10 +12,10 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, literal, select, update
 from sqlalchemy.orm import Session
 
-from app.db.base import utcnow
+from app.db.base import UTCDateTime, utcnow
 from app.models import Job, JobState, User
 from app.services.errors import InvalidInput, NotFound
 from app.services.permissions import Permission, has_permission
@@ -106,19 +106,16 @@ def fail_unqueued(*, session: Session, job: Job, error: str) -> None:
 def claim(*, session: Session, job_id: int) -> Job | None:
     """Mark the job running and return it; None when it is gone or already finished
     (a redelivered task then does nothing)."""
+    started = func.coalesce(Job.started_at, literal(utcnow(), UTCDateTime()))
     claimed = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.state.not_in(FINISHED))
-        .values(state=JobState.RUNNING.value)
+        .values(state=JobState.RUNNING.value, started_at=started)
         .execution_options(synchronize_session=False)
     )
     if getattr(claimed, "rowcount", 0) != 1:
         return None
-    job = session.get(Job, job_id, populate_existing=True)
-    if job is not None and job.started_at is None:
-        job.started_at = utcnow()
-        session.flush()
-    return job
+    return session.get(Job, job_id, populate_existing=True)
 
 
 def report_progress(*, session: Session, job_id: int, progress: int) -> None:

@@ -27,12 +27,13 @@ class JobFailed(Exception):
 
 
 def run_demo(params: Mapping[str, Any], progress: Progress) -> dict[str, Any]:
-    """Sleep `seconds` in steps, reporting progress; fail at the end when asked."""
+    """Sleep `seconds` in steps, reporting progress; fail at the end when asked.
+    A 0-second job has no steps: finishing it sets progress to 100."""
     seconds = float(params.get("seconds", 0))
-    for step in range(1, DEMO_STEPS + 1):
-        if seconds:
+    if seconds:
+        for step in range(1, DEMO_STEPS + 1):
             time.sleep(seconds / DEMO_STEPS)
-        progress(step * 100 // DEMO_STEPS)
+            progress(step * 100 // DEMO_STEPS)
     if params.get("fail"):
         raise JobFailed("The demo job failed, as asked")
     return {"slept": params.get("seconds", 0)}
