@@ -2,10 +2,12 @@
 WEB_CONCURRENCY (worker processes), GUNICORN_THREADS, GUNICORN_TIMEOUT.
 
 Measured with `make bench` (docs/performance.md): on 2 cores, sync workers, one
-per core, serve the API faster than threaded (gthread) workers or more processes.
-GUNICORN_THREADS above 1 switches to gthread workers, for deployments whose
-requests wait longer on the database than here; each thread may hold a database
-connection, so it must not exceed DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW.
+per core, served the API as fast as threaded (gthread) workers or a third
+process, within run-to-run noise; granian served it faster than any of them.
+GUNICORN_THREADS above 1 switches to gthread workers. Each thread may hold a
+database connection, so it must not exceed DATABASE_POOL_SIZE: past the pool,
+connections are opened and closed per request, and past the overflow, requests
+wait for one.
 """
 
 import multiprocessing
@@ -20,12 +22,11 @@ def _int(name: str, default: int) -> int:
 workers = _int("WEB_CONCURRENCY", multiprocessing.cpu_count())
 threads = _int("GUNICORN_THREADS", 1)
 worker_class = "gthread" if threads > 1 else "sync"
-_connections = _int("DATABASE_POOL_SIZE", 10) + _int("DATABASE_MAX_OVERFLOW", 5)
-if threads > _connections:
+_pool_size = _int("DATABASE_POOL_SIZE", 10)  # the default of app.core.config
+if threads > _pool_size:
     raise ValueError(
-        f"GUNICORN_THREADS={threads} exceeds the database connections a worker may open "
-        f"({_connections}, DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW): requests would "
-        "queue for a connection and time out"
+        f"GUNICORN_THREADS={threads} exceeds DATABASE_POOL_SIZE={_pool_size}: "
+        "give each thread of a worker a pooled database connection"
     )
 timeout = _int("GUNICORN_TIMEOUT", 30)
 graceful_timeout = 20

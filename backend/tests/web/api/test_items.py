@@ -301,3 +301,22 @@ def test_delete_item_with_items_write_all_succeeds(
     assert response.status_code == 204
     db.expire_all()
     assert db.get(Item, item_id) is None
+
+
+def test_read_items_past_the_last_page_returns_no_rows_and_the_total(
+    client: FlaskClient, db: Session, user: User, user_headers: dict[str, str]
+) -> None:
+    for number in range(3):
+        make_item(db, user, title=f"Item {number}")
+
+    body = client.get("/api/v1/items/?skip=10&limit=5", headers=user_headers).get_json()
+
+    assert body == {"data": [], "count": 3}
+
+
+def test_read_items_with_none_returns_zero_count(
+    client: FlaskClient, user_headers: dict[str, str]
+) -> None:
+    body = client.get("/api/v1/items/", headers=user_headers).get_json()
+
+    assert body == {"data": [], "count": 0}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Benchmark the API under load against PostgreSQL, then background jobs through
+# the API and a worker on Redis, and print the figures
+# (docs/performance.md explains them). A throwaway database is created on the
+# server BENCH_POSTGRES_URL names (default postgresql://postgres@127.0.0.1:5432/postgres)
+# and dropped at the end. BENCH_COMPARE=1 also measures every server contender.
+# Arguments go to `python -m bench` (--help lists them).
+set -Eeuo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# wrk, the load generator, from Debian's packages.
+ensure_wrk() {
+  command -v wrk >/dev/null && return 0
+  local sudo=()
+  [[ "$(id -u)" -eq 0 ]] || sudo=(sudo)
+  log "installing wrk"
+  if ! "${sudo[@]}" apt-get install -y -qq wrk >/dev/null 2>&1; then
+    "${sudo[@]}" apt-get update -qq
+    "${sudo[@]}" apt-get install -y -qq wrk >/dev/null
+  fi
+}
+
+# The bench extra: the servers compared with gunicorn.
+ensure_bench_extra() {
+  python -c 'import granian' 2>/dev/null && return 0
+  log "installing the bench extra"
+  python -m pip install --quiet \
+    -c "$ROOT_DIR/backend/constraints.txt" -e "$ROOT_DIR/backend[web,dev,bench]"
+}
+
+main() {
+  ensure_venv
+  ensure_wrk
+  ensure_bench_extra
+  cd "$ROOT_DIR/backend"
+  ensure_worker_venv
+  # The drivers stop their servers and drop their databases however they end
+  # (Ctrl-C, SIGTERM, a failure).
+  python -m bench "$@"
+  # Jobs: round trips and throughput through the API and one worker on Redis
+  # (BENCH_REDIS_URL, default redis://127.0.0.1:6379/11, emptied first).
+  python -m bench.jobs
+}
+
+main "$@"
