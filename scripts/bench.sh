@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmark the API under load against PostgreSQL, then background jobs through
-# the API and a worker on Redis, and print the figures
+# the API and a worker on Redis, then the frontend's bundle, and print the figures
 # (docs/performance.md explains them). A throwaway database is created on the
 # server BENCH_POSTGRES_URL names (default postgresql://postgres@127.0.0.1:5432/postgres)
 # and dropped at the end. BENCH_COMPARE=1 also measures every server contender.
@@ -41,6 +41,8 @@ main() {
   # Jobs: round trips and throughput through the API and one worker on Redis
   # (BENCH_REDIS_URL, default redis://127.0.0.1:6379/11, emptied first).
   python -m bench.jobs
+  # The frontend: the JavaScript the login route loads, gzipped (budget 70 kB).
+  "$ROOT_DIR/scripts/frontend.sh" build
 }
 
 main "$@"
