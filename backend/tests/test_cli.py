@@ -23,9 +23,9 @@ SUPERUSER_PASSWORD = "first-superuser-password"
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
 
-def run_cli(*args: str, database_url: str, **settings: str) -> subprocess.CompletedProcess[str]:
+def _cli_env(database_url: str) -> dict[str, str]:
     env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
-    env |= {
+    return env | {
         "ENV_FILE": "/dev/null",
         "DATABASE_URL": database_url,
         "SECRET_KEY": TEST_SECRET_KEY,
@@ -34,11 +34,13 @@ def run_cli(*args: str, database_url: str, **settings: str) -> subprocess.Comple
         "PASSWORD_HASH_MEMORY_KIB": "1024",
         "PASSWORD_HASH_TIME_COST": "1",
     }
-    env |= settings
+
+
+def run_cli(*args: str, database_url: str, **settings: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "app", *args],
         cwd=BACKEND_DIR,
-        env=env,
+        env=_cli_env(database_url) | settings,
         capture_output=True,
         text=True,
         timeout=60,
@@ -93,19 +95,6 @@ def test_run_unknown_command_exits_with_usage_error(tmp_sqlite_url: str) -> None
     assert result.returncode == 2
     assert "invalid choice" in result.stderr
     assert not Path(tmp_sqlite_url.removeprefix("sqlite:///")).exists()
-
-
-def _cli_env(database_url: str) -> dict[str, str]:
-    env = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
-    return env | {
-        "ENV_FILE": "/dev/null",
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": TEST_SECRET_KEY,
-        "FIRST_SUPERUSER": SUPERUSER,
-        "FIRST_SUPERUSER_PASSWORD": SUPERUSER_PASSWORD,
-        "PASSWORD_HASH_MEMORY_KIB": "1024",
-        "PASSWORD_HASH_TIME_COST": "1",
-    }
 
 
 @pytest.mark.parametrize("backend", ["postgresql", "mariadb"])

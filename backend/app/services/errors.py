@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
 
 class ServiceError(Exception):
     """Base class: `message` is safe to show to the client."""
@@ -41,3 +44,13 @@ class Conflict(ServiceError):
 
 class Unavailable(ServiceError):
     """A dependency (database, broker, mail server) is down (503)."""
+
+
+def flush_unique(session: Session, message: str) -> None:
+    """Flush, turning a unique-constraint race (two requests taking the same value
+    at once, past the service's own check) into a Conflict."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(message) from exc

@@ -6,11 +6,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from app.models import Group, GroupPermission, User, group_members
-from app.services.errors import Conflict, InvalidInput
+from app.services.errors import Conflict, InvalidInput, flush_unique
 from app.services.permissions import unknown_permissions
 
 NAME_TAKEN = "A group with this name already exists"
@@ -93,7 +92,7 @@ def create_group(
     group = Group(name=_check_name(session, name), description=description, grants=[], members=[])
     _set_permissions(group, permissions)
     session.add(group)
-    _flush_unique(session)
+    flush_unique(session, NAME_TAKEN)
     return group
 
 
@@ -104,7 +103,7 @@ def update_group(*, session: Session, group: Group, changes: Mapping[str, Any]) 
         group.description = changes["description"]
     if changes.get("permissions") is not None:
         _set_permissions(group, changes["permissions"])
-    _flush_unique(session)
+    flush_unique(session, NAME_TAKEN)
     return group
 
 
@@ -123,11 +122,3 @@ def remove_member(*, session: Session, group: Group, user: User) -> None:
     if any(member.id == user.id for member in group.members):
         group.members.remove(user)
         session.flush()
-
-
-def _flush_unique(session: Session) -> None:
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise Conflict(NAME_TAKEN) from exc

@@ -7,12 +7,11 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, delete, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.core.security import PasswordHasher
 from app.models import Group, RefreshToken, User
-from app.services.errors import BadRequest, Conflict, InvalidInput
+from app.services.errors import BadRequest, Conflict, InvalidInput, flush_unique
 
 PASSWORD_MIN_LENGTH = 8
 PASSWORD_MAX_LENGTH = 128
@@ -112,7 +111,7 @@ def create_user(
         groups=[],
     )
     session.add(user)
-    _flush_unique(session, EMAIL_TAKEN)
+    flush_unique(session, EMAIL_TAKEN)
     return user
 
 
@@ -134,7 +133,7 @@ def update_user(
         set_password(session=session, hasher=hasher, user=user, password=changes["password"])
     if changes.get("is_active") is False:
         revoke_sessions(session=session, user=user)
-    _flush_unique(session, EMAIL_TAKEN)
+    flush_unique(session, EMAIL_TAKEN)
     return user
 
 
@@ -183,12 +182,3 @@ def authenticate(
 def delete_user(*, session: Session, user: User) -> None:
     session.delete(user)
     session.flush()
-
-
-def _flush_unique(session: Session, message: str) -> None:
-    """Flush, turning a unique-constraint race into a Conflict."""
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        raise Conflict(message) from exc
