@@ -12,8 +12,7 @@ main() {
   python -m app prestart
   local port="${API_PORT:-8001}"
   log "API on http://localhost:$port/api/v1 - docs at http://localhost:$port/api/docs"
-  exec gunicorn --config "$ROOT_DIR/backend/gunicorn.conf.py" --bind "0.0.0.0:$port" \
-    'app.web:create_app()'
+  exec python -m app.web.server --port "$port"
 }
 
 main "$@"

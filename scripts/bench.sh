@@ -21,9 +21,9 @@ ensure_wrk() {
   fi
 }
 
-# The bench extra: the servers compared with gunicorn.
+# The bench extra: gunicorn, the server the API's is compared with.
 ensure_bench_extra() {
-  python -c 'import granian' 2>/dev/null && return 0
+  python -c 'import gunicorn' 2>/dev/null && return 0
   log "installing the bench extra"
   python -m pip install --quiet \
     -c "$ROOT_DIR/backend/constraints.txt" -e "$ROOT_DIR/backend[web,dev,bench]"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Browser tests of the whole system, run natively as `make dev` runs it but on
-# throwaway state: the built frontend (vite preview), the API (gunicorn), the
+# throwaway state: the built frontend (vite preview), the API (granian), the
 # worker (from its Flask-free environment), the mail sink and Traefik in front,
 # on free loopback ports, with a fresh SQLite database and broker folder.
 #
@@ -183,7 +183,7 @@ YAML
 # mail server or rate-limit store leaks in.
 export_settings() {
   unset CELERY_BROKER_URL REDIS_URL RATE_LIMIT_STORAGE_URL SMTP_USER SMTP_PASSWORD SMTP_SSL \
-    BACKEND_CORS_ORIGINS ACCESS_TOKEN_EXPIRE_MINUTES WEB_CONCURRENCY GUNICORN_THREADS
+    BACKEND_CORS_ORIGINS ACCESS_TOKEN_EXPIRE_MINUTES WEB_CONCURRENCY WEB_THREADS
   export ENV_FILE=/dev/null ENVIRONMENT=local LOG_LEVEL=INFO
   export DATABASE_URL="sqlite:///$STATE_DIR/app.db"
   export BROKER_DATA_DIR="$STATE_DIR/broker"
@@ -209,11 +209,11 @@ start_services() {
   log "starting the services"
   start frontend "$FRONTEND_DIR" node_modules/.bin/vite preview --host 127.0.0.1 \
     --port "$FRONTEND_PORT" --strictPort
-  start api "$backend" env WEB_CONCURRENCY=2 gunicorn --config gunicorn.conf.py \
-    --bind "127.0.0.1:$API_PORT" 'app.web:create_app()'
+  start api "$backend" env WEB_CONCURRENCY=2 python -m app.web.server --host 127.0.0.1 \
+    --port "$API_PORT"
   start api-short-token "$backend" env WEB_CONCURRENCY=1 ACCESS_TOKEN_EXPIRE_MINUTES=1 \
-    FRONTEND_HOST="http://localhost:$SHORT_HTTP_PORT" gunicorn --config gunicorn.conf.py \
-    --bind "127.0.0.1:$SHORT_API_PORT" 'app.web:create_app()'
+    FRONTEND_HOST="http://localhost:$SHORT_HTTP_PORT" python -m app.web.server \
+    --host 127.0.0.1 --port "$SHORT_API_PORT"
   start worker "$STATE_DIR" "$WORKER_VENV_DIR/bin/celery" -A worker.main worker --loglevel=INFO \
     --concurrency=2 -Q jobs,email,maintenance
   start mail "$STATE_DIR" python -m app.devtools.mailsink

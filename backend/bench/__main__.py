@@ -38,7 +38,6 @@ from sqlalchemy.engine import make_url
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
-CONFIG = str(BACKEND_DIR / "gunicorn.conf.py")
 API_APP = "app.web:create_app()"
 EMAIL = "bench@example.com"
 ITEMS = 100
@@ -120,45 +119,37 @@ class Server:
     env: Mapping[str, str] = field(default_factory=dict)
 
 
-def gunicorn(name: str, app: str, *options: str, env: Mapping[str, str] | None = None) -> Server:
-    return Server(
-        name,
-        (sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:{port}", *options, app),
-        env or {},
-    )
+def gunicorn(name: str, app: str, *options: str) -> Server:
+    argv = (sys.executable, "-m", "gunicorn", "--bind", "127.0.0.1:{port}", *options, app)
+    return Server(name, argv)
 
 
-def granian(name: str, workers: int, threads: int) -> Server:
-    """The API under granian's WSGI interface, access lines logged as with gunicorn."""
+def api(name: str, workers: int, threads: int) -> Server:
+    """The API as it is served (app/web/server.py: granian), given its worker settings."""
     return Server(
         name,
-        (
-            *(sys.executable, "-m", "granian", "--interface", "wsgi", "--factory", "--no-ws"),
-            *("--host", "127.0.0.1", "--port", "{port}", "--access-log"),
-            *("--workers", str(workers), "--blocking-threads", str(threads)),
-            API_APP.removesuffix("()"),
-        ),
+        (sys.executable, "-m", "app.web.server", "--host", "127.0.0.1", "--port", "{port}"),
+        {"WEB_CONCURRENCY": str(workers), "WEB_THREADS": str(threads)},
     )
 
 
 def gunicorn_api(workers: int, threads: int = 1) -> Server:
-    """The API with gunicorn.conf.py, its worker settings given by environment."""
+    """The API under gunicorn (sync workers, or gthread with threads), access lines logged."""
     if threads > 1:
         name = f"gunicorn gthread, {workers} workers x {threads} threads"
     else:
         name = f"gunicorn sync, {workers} workers"
-    env = {"WEB_CONCURRENCY": str(workers), "GUNICORN_THREADS": str(threads)}
-    return gunicorn(name, API_APP, "--config", CONFIG, env=env)
+    options = ("--workers", str(workers), "--threads", str(threads), "--access-logfile", "-")
+    return gunicorn(name, API_APP, *options)
 
 
 # Every server runs 2 worker processes, the ceilings included, so that the ratios
 # compare like with like on any machine (one per core on the 2-core reference).
-# The API with gunicorn.conf.py, as scripts/api.sh serves it...
-GUNICORN = gunicorn(
-    "gunicorn, gunicorn.conf.py", API_APP, "--config", CONFIG, env={"WEB_CONCURRENCY": "2"}
-)
-# ...and under granian, with the settings docs/performance.md chose.
-GRANIAN = granian("granian, 2 workers x 2 threads", 2, 2)
+# The API as `make api` and the image serve it, with the settings
+# docs/performance.md chose...
+API = api("the API: granian, 2 workers x 2 threads", 2, 2)
+# ...and under gunicorn, the contender it was chosen over.
+GUNICORN = gunicorn_api(2)
 HELLO = gunicorn("ceiling: hello-world Flask", "bench.hello:create_app()", "--workers", "2")
 MINIMAL = gunicorn("ceiling: minimal Flask app", "bench.minimal:create_app()", "--workers", "2")
 
@@ -169,8 +160,8 @@ def contenders() -> list[Server]:
         gunicorn_api(3),
         gunicorn_api(2, threads=2),
         gunicorn_api(2, threads=4),
-        granian("granian, 2 workers x 1 thread", 2, 1),
-        granian("granian, 2 workers x 4 threads", 2, 4),
+        api("granian, 2 workers x 1 thread", 2, 1),
+        api("granian, 2 workers x 4 threads", 2, 4),
     ]
 
 
@@ -531,8 +522,8 @@ def main(argv: list[str] | None = None) -> int:
             "POST /api/v1/login/access-token", "/api/v1/login/access-token", form=data.login_form
         )
         plan: list[tuple[Server, list[Endpoint]]] = [
+            (API, [me, items, login]),
             (GUNICORN, [me, items, login]),
-            (GRANIAN, [me, items, login]),
             (HELLO, [Endpoint("GET / (hello world)", "/")]),
             (MINIMAL, [Endpoint("GET /me (same work as /users/me)", "/me", auth)]),
         ]

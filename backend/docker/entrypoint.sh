@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Entrypoint of the API image. For the server (a command starting with
-# `gunicorn`): check the settings a container cannot do without, run
+# Entrypoint of the API image. For the server (`python -m app.web.server ...`,
+# the image's command): check the settings a container cannot do without, run
 # `python -m app prestart` (wait for the database, migrate, create the first
 # superuser) unless RUN_PRESTART=0, then exec the server. Any other command
 # (`python -m app migrate`, a shell) runs as given.
@@ -25,7 +25,7 @@ has_setting() {
 }
 
 main() {
-  if [[ "${1:-}" == gunicorn ]]; then
+  if [[ "${1:-} ${2:-} ${3:-}" == "python -m app.web.server" ]]; then
     # Without them the app would fall back to a SQLite file and a broker made of
     # files, both inside this container: lost with it, and unseen by the worker.
     has_setting DATABASE_URL || die "set DATABASE_URL (or DATABASE_URL_FILE)"

@@ -108,6 +108,11 @@ class Settings(BaseSettings):
     # 0 when clients connect directly: then those headers are ignored, not trusted.
     PROXY_COUNT: int = Field(default=0, ge=0, le=5)
     MAX_CONTENT_LENGTH: int = Field(default=1024 * 1024, ge=1024)
+    # The API server (app/web/server.py): worker processes (default: one per
+    # core), threads serving requests in each, and one log line per request.
+    WEB_CONCURRENCY: int | None = Field(default=None, ge=1)
+    WEB_THREADS: int = Field(default=2, ge=1)
+    WEB_ACCESS_LOG: bool = True
     REDIS_URL: str | None = None
 
     # Background jobs (Celery). The broker is CELERY_BROKER_URL, else REDIS_URL,

@@ -2,9 +2,9 @@
 
 With `LIVE_API_URL` set (e.g. `https://example.com`, the site's origin), the tests
 talk to that deployment and log in as `FIRST_SUPERUSER` / `FIRST_SUPERUSER_PASSWORD`
-from the environment. Without it, they start the production server (gunicorn with
-gunicorn.conf.py) on a loopback port against a throwaway SQLite database, after
-`python -m app prestart`, and stop it at the end.
+from the environment. Without it, they start the production server
+(`python -m app.web.server`) on a loopback port against a throwaway SQLite
+database, after `python -m app prestart`, and stop it at the end.
 """
 
 from __future__ import annotations
@@ -56,9 +56,15 @@ def _server_env(database_url: str, superuser: str, password: str) -> dict[str, s
         "PASSWORD_HASH_MEMORY_KIB": "1024",
         "PASSWORD_HASH_TIME_COST": "1",
         "WEB_CONCURRENCY": "2",
-        "GUNICORN_ACCESS_LOG": "0",
+        "WEB_ACCESS_LOG": "false",
         "LOG_LEVEL": "WARNING",
     }
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -70,8 +76,8 @@ def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Pat
             if requests.get(base_url + HEALTH_PATH, timeout=1).status_code == 200:
                 return
         except (requests.ConnectionError, requests.Timeout):
-            # The socket is listening from the start: until a worker is up, a request
-            # waits in the backlog, so a timeout means "not yet" too.
+            # Not listening yet, or listening before a worker is up (the request then
+            # waits in the backlog): either means "not yet".
             pass
         time.sleep(0.05)  # polling interval, not a wait for a condition
     pytest.fail(f"the server did not answer within {STARTUP_TIMEOUT:.0f}s:\n{log.read_text()}")
@@ -117,33 +123,16 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
         timeout=60,
     )
 
-    # The test binds the port and hands the socket over: no window in which another
-    # process could take a port that was found free.
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(128)
-    port = listener.getsockname()[1]
+    port = _free_port()
     log = tmp / "server.log"
     with log.open("wb") as log_file:
         server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                "gunicorn.conf.py",
-                "--bind",
-                f"fd://{listener.fileno()}",
-                "app.web:create_app()",
-            ],
+            [sys.executable, "-m", "app.web.server", "--host", "127.0.0.1", "--port", str(port)],
             cwd=BACKEND_DIR,
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,
-            pass_fds=(listener.fileno(),),
         )
-    listener.close()
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_until_healthy(base_url, server, log)

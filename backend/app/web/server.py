@@ -1,0 +1,78 @@
+"""The production HTTP server: granian's WSGI interface serving `create_app()`.
+
+    python -m app.web.server [--host 0.0.0.0] [--port 8000] [--reload]
+
+What `make api`, `make dev`, the backend image and the live tests run. Settings
+come from the environment, as for the app: WEB_CONCURRENCY (worker processes,
+default one per core), WEB_THREADS (threads per worker serving requests,
+default 2, at most DATABASE_POOL_SIZE), WEB_ACCESS_LOG. Why granian and these
+numbers: docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from granian import Granian
+from granian.constants import Interfaces
+from granian.server import MPServer, MTServer
+
+from app.core.config import Settings, get_settings
+
+APP_DIR = Path(__file__).resolve().parents[1]
+TARGET = "app.web:create_app"
+# Seconds a worker gets to finish its requests on shutdown or reload before it
+# is killed: Swarm's and compose's stop grace period is 10 s by default.
+KILL_TIMEOUT = 8
+
+
+def worker_count(settings: Settings) -> int:
+    return settings.WEB_CONCURRENCY or os.cpu_count() or 1
+
+
+def check(settings: Settings) -> None:
+    """Refuse settings under which requests would queue for a database connection."""
+    if settings.WEB_THREADS > settings.DATABASE_POOL_SIZE:
+        raise SystemExit(
+            f"WEB_THREADS={settings.WEB_THREADS} exceeds DATABASE_POOL_SIZE="
+            f"{settings.DATABASE_POOL_SIZE}: give each thread of a worker a pooled connection"
+        )
+
+
+def build(settings: Settings, *, host: str, port: int, reload: bool = False) -> MPServer | MTServer:
+    check(settings)
+    return Granian(
+        TARGET,
+        factory=True,
+        address=host,
+        port=port,
+        interface=Interfaces.WSGI,
+        # Explicit: granian's default for WSGI is hundreds of threads per worker,
+        # far past the database pool (docs/performance.md).
+        blocking_threads=settings.WEB_THREADS,
+        workers=1 if reload else worker_count(settings),
+        websockets=False,
+        log_access=settings.WEB_ACCESS_LOG,
+        # A worker that dies (out of memory, a crash in C code) is replaced.
+        respawn_failed_workers=True,
+        workers_kill_timeout=KILL_TIMEOUT,
+        reload=reload,
+        reload_paths=[APP_DIR],
+    )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m app.web.server", description=__doc__)
+    parser.add_argument("--host", default="0.0.0.0")  # noqa: S104 (a container's interface)
+    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument(
+        "--reload", action="store_true", help="one worker, restarted when app/ changes (dev)"
+    )
+    args = parser.parse_args(argv)
+    build(get_settings(), host=args.host, port=args.port, reload=args.reload).serve()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""The production server's settings (app/web/server.py); tests/live serves through it."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.core.config import Settings
+from app.web.server import build
+
+
+def settings(**values: object) -> Settings:
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def test_build_server_takes_workers_and_threads_from_settings() -> None:
+    server = build(settings(WEB_CONCURRENCY=3, WEB_THREADS=4), host="127.0.0.1", port=8000)
+
+    assert (server.workers, server.blocking_threads) == (3, 4)
+
+
+def test_build_server_runs_one_worker_when_reloading() -> None:
+    server = build(settings(WEB_CONCURRENCY=3), host="127.0.0.1", port=8000, reload=True)
+
+    assert server.workers == 1
+
+
+def test_build_server_refuses_more_threads_than_pooled_connections() -> None:
+    with pytest.raises(SystemExit, match="WEB_THREADS=11 exceeds DATABASE_POOL_SIZE=10"):
+        build(settings(WEB_THREADS=11, DATABASE_POOL_SIZE=10), host="127.0.0.1", port=8000)
