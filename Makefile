@@ -8,7 +8,7 @@ MSG ?=
 .PHONY: help
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*##"; printf "Usage: make \033[36m<target>\033[0m\n"} \
-		/^[a-zA-Z0-9_-]+:.*?##/ { printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2 } \
+		/^[a-zA-Z0-9_-]+:.*?##/ { printf "  \033[36m%-21s\033[0m %s\n", $$1, $$2 } \
 		/^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
 .PHONY: install
@@ -18,7 +18,7 @@ install: ## Create .venv and install the backend with its tools
 ##@ Run
 
 .PHONY: dev
-dev: ## Run the system for development: API, worker with scheduler, mail sink (SQLite and an embedded broker by default)
+dev: ## Run the system for development: in containers when Docker answers, else natively (DEV_MODE=native|docker)
 	@scripts/dev.sh
 
 .PHONY: api
@@ -45,6 +45,14 @@ frontend: ## Run the frontend's dev server alone (FRONTEND_PORT, default 5173; /
 generate-client: ## Regenerate the frontend's typed API client from the backend's spec
 	@scripts/frontend.sh generate-client
 
+.PHONY: shell
+shell: ## Open a Python shell with the app, a database session and the models loaded (IPython when installed)
+	@scripts/shell.sh
+
+.PHONY: jupyter-kernel
+jupyter-kernel: ## Install IPython and ipykernel, and register a Jupyter kernel on .venv with the shell's names loaded
+	@scripts/shell.sh kernel
+
 ##@ Database
 
 .PHONY: migrate
@@ -54,6 +62,14 @@ migrate: ## Upgrade the database schema to the newest revision
 .PHONY: migration
 migration: ## Write a new migration from the models: make migration MSG="add a column"
 	@scripts/migrate.sh new "$(MSG)"
+
+.PHONY: backup
+backup: ## Back up the database into backups/ (BACKUP_TARGET=native, compose or swarm: docs/deployment.md)
+	@scripts/backup.sh backup
+
+.PHONY: restore
+restore: ## Replace the database's contents with a backup: make restore FILE=backups/... [FORCE=1]
+	@scripts/backup.sh restore "$(FILE)"
 
 ##@ Quality
 
@@ -76,6 +92,50 @@ format: ## Format and fix the Python code
 .PHONY: bench
 bench: ## Benchmark the API under load against PostgreSQL and print the figures
 	@scripts/bench.sh
+
+.PHONY: test-docker
+test-docker: ## Build the images and run the live API suite against the compose stack (a private Docker engine if none answers)
+	@scripts/test-docker.sh
+
+.PHONY: test-deploy
+test-deploy: ## Test the Ansible deployment for real: 3 local hosts (network namespaces), a Swarm, 2 sites (root)
+	@scripts/test-deploy.sh
+
+##@ Containers
+
+.PHONY: images
+images: ## Build the backend, worker and frontend images [TAG=...] (stand-ins for base images no registry gives)
+	@scripts/images.sh build
+
+.PHONY: docker-stop
+docker-stop: ## Stop the private Docker engine that make test-docker/images started (its images stay)
+	@source scripts/docker-lib.sh && stop_private_docker_engine
+
+##@ Deployment
+
+.PHONY: provision
+provision: ## Bare servers to a hardened Swarm with Traefik (ansible/site.yml) [INVENTORY=...] [ANSIBLE_ARGS=...]
+	@scripts/deploy.sh provision $(ANSIBLE_ARGS)
+
+.PHONY: deploy
+deploy: ## Build, push and deploy a site: make deploy DOMAIN=example.com [REGISTRY=...] [TAG=...] [BUILD=0] [STACK_NAME=...]
+	@scripts/deploy.sh deploy $(ANSIBLE_ARGS)
+
+##@ Project
+
+# Only values given on the command line count: NAME, DOMAIN or REF in the
+# environment (WSL sets NAME) must not slip in.
+given = $(filter command line,$(origin $(1)))
+
+.PHONY: new-project
+new-project: ## Generate a project from this one: make new-project NAME="Acme Portal" DOMAIN=acme.example [DEST=../acme-portal] [SLUG=...]
+	@scripts/new-project.sh $(if $(call given,NAME),--name "$$NAME") \
+		$(if $(call given,DOMAIN),--domain "$$DOMAIN") \
+		$(if $(call given,DEST),--dest "$$DEST") $(if $(call given,SLUG),--slug "$$SLUG")
+
+.PHONY: update-from-upstream
+update-from-upstream: ## Merge the newest version of the base this project was generated from (.upstream) [REF=branch-or-tag]
+	@scripts/update-from-upstream.sh $(if $(call given,REF),"$$REF")
 
 ##@ Housekeeping
 

@@ -1,7 +1,28 @@
 import { fileURLToPath, URL } from 'node:url'
 
 import vue from '@vitejs/plugin-vue'
+import { loadEnv, type Plugin } from 'vite'
 import { defineConfig } from 'vitest/config'
+
+// The project's name, shown in the page title and the header: the repository's
+// .env holds it (PROJECT_NAME, as for the backend), the environment overrides it
+// (the frontend's image gets it as a build argument).
+function projectName(mode: string): string {
+  const repoRoot = fileURLToPath(new URL('..', import.meta.url))
+  const env = loadEnv(mode, repoRoot, ['PROJECT_NAME', 'VITE_PROJECT_NAME'])
+  return env.VITE_PROJECT_NAME || env.PROJECT_NAME || 'Full Stack Flask'
+}
+
+const escapeHtml = (text: string): string =>
+  text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
+
+// index.html names the project in %PROJECT_NAME% placeholders, escaped here.
+function htmlProjectName(name: string): Plugin {
+  return {
+    name: 'html-project-name',
+    transformIndexHtml: (html) => html.replaceAll('%PROJECT_NAME%', escapeHtml(name)),
+  }
+}
 
 // The app talks to the API only on its own origin under /api: in development
 // (and `vite preview`) through this proxy, in production through the reverse
@@ -15,8 +36,11 @@ const apiProxy = {
   },
 }
 
-export default defineConfig({
-  plugins: [vue()],
+export default defineConfig(({ mode }) => ({
+  plugins: [vue(), htmlProjectName(projectName(mode))],
+  define: {
+    'import.meta.env.VITE_PROJECT_NAME': JSON.stringify(projectName(mode)),
+  },
   resolve: {
     alias: {
       '@': fileURLToPath(new URL('./src', import.meta.url)),
@@ -42,4 +66,4 @@ export default defineConfig({
     environment: 'node',
     restoreMocks: true,
   },
-})
+}))

@@ -1,47 +1,148 @@
 #!/usr/bin/env bash
-# `make dev` in native mode, in the foreground: Traefik on HTTP_PORT routing
-# /api to the API (reloading on change) and the rest to the frontend's dev
-# server (hot reload), the worker with its scheduler (restarting on change) and
-# the mail sink. Ctrl-C stops them all. Defaults: SQLite and the embedded broker.
+# `make dev`, in the foreground until Ctrl-C, in one of two modes:
+#   docker  when a Docker engine answers (DOCKER_HOST or the default socket):
+#           compose.yaml + compose.dev.yaml, the code mounted into the containers
+#           (API reloading, worker and scheduler restarting on change, Vite with
+#           hot reload), Traefik on HTTP_PORT, PostgreSQL, Redis, Mailpit, Flower
+#           and pgAdmin; the images are built first.
+#   native  otherwise: Traefik on HTTP_PORT routing /api to the API (reloading on
+#           change) and the rest to the frontend's dev server (hot reload), the
+#           worker with its scheduler (restarting on change), the mail sink, and
+#           Flower when a real broker is configured; SQLite and the embedded
+#           broker by default.
+# DEV_MODE=native|docker chooses; DEV_MODE=docker starts a private engine when
+# none answers (scripts/docker-lib.sh).
 set -Eeuo pipefail
-# shellcheck source=scripts/lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=scripts/images.sh
+source "$(dirname "${BASH_SOURCE[0]}")/images.sh"
 
+# The lines every mode prints once it is up: `banner MODE LABEL=VALUE...`.
 banner() {
-  local port="$1" mail_web="$2"
-  cat >&2 <<BANNER
-
-  App            http://localhost:$port/
-  API            http://localhost:$port/api/v1/
-  API docs       http://localhost:$port/api/docs
-  Mail sink      http://localhost:$mail_web/
-  Broker         ${CELERY_BROKER_URL:-${REDIS_URL:-embedded (files in backend/data/broker)}}
-  Superuser      ${FIRST_SUPERUSER:-admin@example.com}
-
-BANNER
+  local mode="$1" line
+  shift
+  printf '\n  %-14s %s\n' "Mode" "$mode" >&2
+  for line in "$@"; do
+    printf '  %-14s %s\n' "${line%%=*}" "${line#*=}" >&2
+  done
+  printf '\n' >&2
 }
 
-main() {
-  load_dotenv
+common_urls() {
+  printf '%s\n' \
+    "App=http://localhost:$HTTP_PORT/" \
+    "API=http://localhost:$HTTP_PORT/api/v1/" \
+    "API docs=http://localhost:$HTTP_PORT/api/docs" \
+    "Mail sink=http://localhost:$MAIL_SINK_WEB_PORT/"
+}
+
+choose_mode() {
+  case "${DEV_MODE:-auto}" in
+    native | docker) printf '%s\n' "$DEV_MODE" ;;
+    auto)
+      if docker_engine_reachable; then
+        printf 'docker\n'
+      else
+        log "no Docker engine answers (DOCKER_HOST or the default socket): native mode (DEV_MODE=docker to use containers)"
+        printf 'native\n'
+      fi
+      ;;
+    *) die "DEV_MODE=$DEV_MODE: use native or docker" ;;
+  esac
+}
+
+native_dev() {
+  local -a processes=(proxy api worker frontend mail) lines
   ensure_venv
-  export HTTP_PORT="${HTTP_PORT:-8000}"
   export API_PORT="${API_PORT:-8001}"
   export FRONTEND_PORT="${FRONTEND_PORT:-5173}"
   # The API sits behind the proxy: trust its X-Forwarded-* headers.
   export PROXY_COUNT="${PROXY_COUNT:-1}"
   export FRONTEND_HOST="${FRONTEND_HOST:-http://localhost:$HTTP_PORT}"
-  export MAIL_SINK_SMTP_PORT="${MAIL_SINK_SMTP_PORT:-1025}"
-  export MAIL_SINK_WEB_PORT="${MAIL_SINK_WEB_PORT:-8025}"
+  export MAIL_SINK_SMTP_PORT
   export BEAT_SCHEDULE_FILE="$ROOT_DIR/backend/data/celerybeat-schedule"
   # Unless a real mail server is configured, every email goes to the sink.
   if [[ -z "${SMTP_HOST:-}" ]]; then
     export EMAIL_BACKEND=smtp SMTP_HOST=127.0.0.1 SMTP_PORT="$MAIL_SINK_SMTP_PORT" SMTP_TLS=false
   fi
+  mapfile -t lines < <(common_urls)
+  # Flower watches a broker's events: the embedded one has none to show.
+  if [[ -n "${CELERY_BROKER_URL:-}${REDIS_URL:-}" && -n "${FLOWER_BASIC_AUTH:-}" ]]; then
+    processes+=(flower)
+    lines+=("Flower=http://localhost:$FLOWER_PORT/ (login: FLOWER_BASIC_AUTH)")
+  else
+    lines+=("Flower=off (needs REDIS_URL or CELERY_BROKER_URL, and FLOWER_BASIC_AUTH)")
+  fi
+  lines+=(
+    "Broker=${CELERY_BROKER_URL:-${REDIS_URL:-embedded (files in backend/data/broker)}}"
+    "Superuser=$FIRST_SUPERUSER"
+  )
   cd "$ROOT_DIR/backend"
   mkdir -p data
   python -m app prestart
-  banner "$HTTP_PORT" "$MAIL_SINK_WEB_PORT"
-  exec honcho --procfile "$ROOT_DIR/scripts/Procfile.dev" --app-root "$ROOT_DIR/backend" start
+  banner native "${lines[@]}"
+  exec honcho --procfile "$ROOT_DIR/scripts/Procfile.dev" --app-root "$ROOT_DIR/backend" \
+    start "${processes[@]}"
+}
+
+# The settings compose requires, when .env does not give them: the values of
+# .env.example, which ENVIRONMENT=local accepts.
+export_dev_defaults() {
+  export SECRET_KEY="${SECRET_KEY:-changethis}"
+  export FIRST_SUPERUSER_PASSWORD="${FIRST_SUPERUSER_PASSWORD:-changethis}"
+  export POSTGRES_PASSWORD="${POSTGRES_PASSWORD:-changethis}"
+  export FLOWER_BASIC_AUTH="${FLOWER_BASIC_AUTH:-admin:changethis}"
+  # Traefik reads the engine's API through this socket, mounted into its container.
+  if [[ "${DOCKER_HOST:-}" == unix://* ]]; then
+    export DOCKER_SOCKET="${DOCKER_SOCKET:-${DOCKER_HOST#unix://}}"
+  fi
+}
+
+docker_dev() {
+  local pgadmin_image="${PGADMIN_IMAGE:-dpage/pgadmin4:9}" pgadmin_line
+  local -a compose services lines
+  ensure_docker_engine
+  ensure_base_images
+  export_dev_defaults
+  compose=(docker compose --project-directory "$ROOT_DIR"
+    -f "$ROOT_DIR/compose/compose.yaml" -f "$ROOT_DIR/compose/compose.dev.yaml")
+  mapfile -t services < <("${compose[@]}" config --services)
+  # pgAdmin has no stand-in: without its image, the rest runs without it.
+  pgadmin_line="http://localhost:${PGADMIN_PORT:-5050}/ (login: ${PGADMIN_DEFAULT_EMAIL:-admin@example.com})"
+  if [[ "$STANDIN_IMAGES" == always ]] ||
+    { ! image_present "$pgadmin_image" && ! pull_official "$pgadmin_image"; }; then
+    mapfile -t services < <(printf '%s\n' "${services[@]}" | grep -vx pgadmin)
+    pgadmin_line="off ($pgadmin_image is not here and cannot be pulled)"
+  fi
+  log "building the images and starting the stack (docker compose up --build)"
+  "${compose[@]}" up --build --detach --wait --wait-timeout 600 "${services[@]}" ||
+    die "the development stack did not come up: ${compose[*]} logs"
+  mapfile -t lines < <(common_urls)
+  lines+=(
+    "Flower=http://localhost:$FLOWER_PORT/ (login: FLOWER_BASIC_AUTH)"
+    "pgAdmin=$pgadmin_line"
+    "PostgreSQL=127.0.0.1:${POSTGRES_PORT:-5432} (${POSTGRES_USER:-app}, database ${POSTGRES_DB:-app})"
+    "Superuser=$FIRST_SUPERUSER"
+    "Stop=Ctrl-C stops the containers; ${compose[*]} down -v removes them and their data"
+  )
+  banner "docker (compose project ${STACK_NAME:-app})" "${lines[@]}"
+  # The logs in the foreground; Ctrl-C ends them, then the containers stop.
+  trap ':' INT
+  "${compose[@]}" logs --follow --tail 20 "${services[@]}" || true
+  log "stopping the containers"
+  "${compose[@]}" stop
+}
+
+main() {
+  load_dotenv
+  export HTTP_PORT="${HTTP_PORT:-8000}"
+  export MAIL_SINK_SMTP_PORT="${MAIL_SINK_SMTP_PORT:-1025}"
+  export MAIL_SINK_WEB_PORT="${MAIL_SINK_WEB_PORT:-8025}"
+  export FLOWER_PORT="${FLOWER_PORT:-5555}"
+  export FIRST_SUPERUSER="${FIRST_SUPERUSER:-admin@example.com}"
+  case "$(choose_mode)" in
+    docker) docker_dev ;;
+    native) native_dev ;;
+  esac
 }
 
 main "$@"

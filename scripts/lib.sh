@@ -62,10 +62,37 @@ ensure_venv() {
   export PATH="$VENV_DIR/bin:$PATH"
 }
 
+# IPython and ipykernel (the backend's `notebook` extra) in the development
+# environment: for `make jupyter-kernel`, and the test of its kernel.
+ensure_notebook() {
+  ensure_venv
+  install_into "$VENV_DIR" notebook -e "$ROOT_DIR/backend[notebook]"
+}
+
 # The worker's own environment, as in its image: the backend's core and the
 # worker, without Flask. The tests run the worker from here to prove it.
 WORKER_VENV_DIR="${WORKER_VENV_DIR:-$ROOT_DIR/.venv-worker}"
 export WORKER_VENV_DIR
 ensure_worker_venv() {
   install_into "$WORKER_VENV_DIR" worker -e "$ROOT_DIR/backend" -e "$ROOT_DIR/worker"
+}
+
+# Ansible and ansible-lint (ansible/requirements.txt), in an environment of
+# their own: the deployment's tools (ansible/), apart from the app's.
+ANSIBLE_VENV_DIR="${ANSIBLE_VENV_DIR:-$ROOT_DIR/.venv-ansible}"
+export ANSIBLE_VENV_DIR
+ensure_ansible_venv() {
+  local stamp="$ANSIBLE_VENV_DIR/.installed"
+  if [[ ! -x "$ANSIBLE_VENV_DIR/bin/python" ]]; then
+    log "creating the virtualenv ${ANSIBLE_VENV_DIR#"$ROOT_DIR"/}"
+    "$PYTHON" -m venv "$ANSIBLE_VENV_DIR"
+  fi
+  if [[ ! -f "$stamp" || "$ROOT_DIR/ansible/requirements.txt" -nt "$stamp" ||
+    "$ROOT_DIR/ansible/constraints.txt" -nt "$stamp" ]]; then
+    log "installing Ansible into ${ANSIBLE_VENV_DIR#"$ROOT_DIR"/}"
+    quiet_pip "$ANSIBLE_VENV_DIR" --upgrade pip
+    quiet_pip "$ANSIBLE_VENV_DIR" -c "$ROOT_DIR/ansible/constraints.txt" \
+      -r "$ROOT_DIR/ansible/requirements.txt"
+    touch "$stamp"
+  fi
 }

@@ -112,7 +112,7 @@ main() {
   log "hadolint: ${dockerfiles[*]#./}"
   hadolint "${dockerfiles[@]}"
   log "shellcheck: the images' entrypoints"
-  shellcheck backend/docker/*.sh worker/docker/*.sh
+  shellcheck backend/docker/*.sh worker/docker/*.sh scripts/standins/*/*.sh
 
   log "yamllint"
   yamllint --strict .

@@ -11,7 +11,7 @@ main() {
   trap 'rm -rf "$scratch"' EXIT
   "$PYTHON" -m venv "$scratch/venv"
   "$scratch/venv/bin/pip" install --quiet --upgrade pip
-  "$scratch/venv/bin/pip" install --quiet "$ROOT_DIR/backend[web,dev]"
+  "$scratch/venv/bin/pip" install --quiet "$ROOT_DIR/backend[web,dev,notebook]"
   {
     echo "# Pinned versions of every Python dependency, for reproducible installs."
     echo "# Refresh: scripts/lock.sh (reinstalls from backend/pyproject.toml and re-pins)."

@@ -20,7 +20,7 @@ declare module 'vue-router' {
   }
 }
 
-const APP_NAME = 'Full Stack Flask'
+const APP_NAME = import.meta.env.VITE_PROJECT_NAME
 
 // Every page is its own chunk: the login route loads only what it needs.
 export const routes: RouteRecordRaw[] = [

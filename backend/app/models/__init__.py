@@ -1,5 +1,7 @@
 """SQLAlchemy 2.0 typed models, one module per aggregate. No Flask here."""
 
+# This project's own models, kept apart so that updates merge cleanly.
+from app.models import project  # noqa: F401  (registers their tables)
 from app.models.group import Group, GroupPermission, group_members
 from app.models.item import Item
 from app.models.job import Job, JobState

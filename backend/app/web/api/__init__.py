@@ -12,7 +12,7 @@ from flask_restx import Api, apidoc
 
 from app.web import errors
 
-from . import groups, items, jobs, login, permissions, users, utils
+from . import groups, items, jobs, login, permissions, project, users, utils
 
 API_PREFIX = "/api"
 VERSION_PREFIX = "/v1"
@@ -51,6 +51,8 @@ def build_api(blueprint: Blueprint, title: str) -> Api:
         (items.ns, "/items"),
         (jobs.ns, "/jobs"),
         (utils.ns, "/utils"),
+        # This project's own namespaces, kept apart so that updates merge cleanly.
+        *project.NAMESPACES,
     ):
         api.add_namespace(ns, path=path)
 
