@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# make provision / make deploy: the Ansible side of production (ansible/,
+# docs/deployment.md).
+#
+#   scripts/deploy.sh provision [ANSIBLE_ARGS...]   bare servers to a Swarm with Traefik (site.yml)
+#   scripts/deploy.sh deploy [ANSIBLE_ARGS...]      build and push the images tagged with the
+#                                                   commit, then deploy DOMAIN's stack (deploy.yml)
+#   scripts/deploy.sh vault ARGS...                 ansible-vault (encrypt FILE, edit FILE, ...)
+#
+# Settings, from the environment (make's variables) or .env:
+#   INVENTORY    the inventory (default ansible/inventories/production)
+#   DOMAIN       the site to deploy, one of the inventory's app_sites (deploy)
+#   REGISTRY     where the images are pushed and the nodes pull them from
+#                (default: the inventory's app_stack_registry)
+#   TAG          the images' tag (default: the commit, with -dirty for local changes)
+#   BUILD=0      deploy the images already pushed as TAG, without building (a rollback)
+#   STACK_NAME   the stack's name (default: the domain with dots as dashes)
+# Further arguments go to ansible-playbook (e.g. --ask-vault-pass, --check).
+set -Eeuo pipefail
+# shellcheck source=scripts/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+inventory() {
+  local inventory="${INVENTORY:-ansible/inventories/production}"
+  [[ "$inventory" == /* ]] || inventory="$ROOT_DIR/$inventory"
+  [[ -e "$inventory" ]] ||
+    die "no inventory at $inventory: copy ansible/inventories/example there (docs/deployment.md), or set INVENTORY"
+  printf '%s\n' "$inventory"
+}
+
+playbook() {
+  ensure_ansible_venv
+  (cd "$ROOT_DIR/ansible" && "$ANSIBLE_VENV_DIR/bin/ansible-playbook" "$@")
+}
+
+# The commit, marked when the work tree differs from it.
+default_tag() {
+  local tag
+  tag="$(git -C "$ROOT_DIR" rev-parse --short=12 HEAD)"
+  if [[ -n "$(git -C "$ROOT_DIR" status --porcelain --untracked-files=no)" ]]; then
+    log "the work tree has uncommitted changes: tagging the images $tag-dirty"
+    tag+="-dirty"
+  fi
+  printf '%s\n' "$tag"
+}
+
+# The inventory's app_stack_registry, as the first manager sees it.
+inventory_registry() {
+  ensure_ansible_venv
+  (cd "$ROOT_DIR/ansible" &&
+    "$ANSIBLE_VENV_DIR/bin/ansible" -i "$1" 'managers[0]' -m ansible.builtin.debug \
+      -a 'msg=registry={{ app_stack_registry | default("") }}' 2>/dev/null |
+    sed -n 's/^ *msg: registry=//p')
+}
+
+# The app's images from the official base images (never the local stand-ins
+# of scripts/images.sh), pushed where the nodes pull from.
+build_and_push() {
+  local registry="$1" tag="$2" image
+  export STANDIN_IMAGES="${STANDIN_IMAGES:-never}"
+  export BACKEND_IMAGE="$registry/app-backend" WORKER_IMAGE="$registry/app-worker" \
+    FRONTEND_IMAGE="$registry/app-frontend"
+  "$ROOT_DIR/scripts/images.sh" build "$tag"
+  # shellcheck source=scripts/docker-lib.sh
+  source "$ROOT_DIR/scripts/docker-lib.sh"
+  ensure_docker_engine
+  for image in "$BACKEND_IMAGE" "$WORKER_IMAGE" "$FRONTEND_IMAGE"; do
+    log "pushing $image:$tag"
+    docker push --quiet "$image:$tag" >/dev/null
+  done
+}
+
+provision() {
+  playbook -i "$(inventory)" site.yml "$@"
+}
+
+deploy() {
+  local inventory domain="${DOMAIN:-}" registry tag
+  local -a extra=()
+  [[ -n "$domain" ]] || die "set DOMAIN: make deploy DOMAIN=example.com"
+  inventory="$(inventory)"
+  registry="${REGISTRY:-$(inventory_registry "$inventory")}"
+  registry="${registry%/}"
+  [[ -n "$registry" ]] ||
+    die "set REGISTRY (or app_stack_registry in the inventory): the nodes pull the images from there"
+  tag="${TAG:-$(default_tag)}"
+
+  if [[ "${BUILD:-1}" != 0 ]]; then
+    build_and_push "$registry" "$tag"
+  else
+    log "BUILD=0: deploying the images already pushed as $tag"
+  fi
+
+  [[ -n "${STACK_NAME:-}" ]] && extra+=(-e "app_stack_name=$STACK_NAME")
+  log "deploying $domain ($tag)"
+  playbook -i "$inventory" deploy.yml -e "app_domain=$domain" -e "app_stack_image_tag=$tag" \
+    -e "app_stack_registry=$registry" "${extra[@]}" "$@"
+}
+
+main() {
+  local command="${1:-}"
+  shift || true
+  load_dotenv
+  case "$command" in
+    provision) provision "$@" ;;
+    deploy) deploy "$@" ;;
+    vault)
+      ensure_ansible_venv
+      "$ANSIBLE_VENV_DIR/bin/ansible-vault" "$@"
+      ;;
+    *) die "usage: scripts/deploy.sh provision|deploy [ANSIBLE_ARGS...] | vault ARGS..." ;;
+  esac
+}
+
+main "$@"
