@@ -17,6 +17,7 @@ from kombu.exceptions import KombuError, OperationalError
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
+from app.services import filesystem_broker
 from app.services.errors import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,10 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         }
     return {
         "broker_url": url,
+        # The embedded broker: kombu's filesystem transport, made safe (see there).
+        "broker_transport": (
+            filesystem_broker.TRANSPORT if url.startswith("filesystem://") else None
+        ),
         "broker_transport_options": transport_options,
         "broker_connection_timeout": settings.BROKER_TIMEOUT,
         "broker_connection_retry_on_startup": True,

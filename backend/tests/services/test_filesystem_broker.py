@@ -1,0 +1,54 @@
+"""The embedded broker's transport: a consumer never sees a half-written message."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from kombu import Connection
+from kombu.transport import filesystem
+
+from app.services.filesystem_broker import Transport
+
+MESSAGES = 300
+
+
+def exchange_messages(transport: type[filesystem.Transport], folder: Path) -> list[object]:
+    """Put MESSAGES payloads while another thread takes them as fast as it can."""
+    options = {"data_folder_in": str(folder), "data_folder_out": str(folder)}
+    received: list[object] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def consume() -> None:
+        with Connection("filesystem://", transport=transport, transport_options=options) as conn:
+            channel = conn.default_channel
+            while len(received) < MESSAGES and not done.is_set():
+                try:
+                    received.append(channel._get("jobs"))
+                except filesystem.Empty:
+                    continue
+                except Exception as exc:
+                    errors.append(exc)
+                    return
+
+    consumer = threading.Thread(target=consume)
+    consumer.start()
+    try:
+        with Connection("filesystem://", transport=transport, transport_options=options) as conn:
+            channel = conn.default_channel
+            for number in range(MESSAGES):
+                channel._put("jobs", {"number": number, "body": "x" * 4096})
+        consumer.join(timeout=30)
+    finally:
+        done.set()
+        consumer.join()
+    assert not errors, f"the consumer failed: {errors[0]!r}"
+    return received
+
+
+def test_consume_messages_while_they_are_written_reads_every_one_whole(tmp_path: Path) -> None:
+    received = exchange_messages(Transport, tmp_path)
+
+    assert sorted(message["number"] for message in received) == list(range(MESSAGES))  # type: ignore[index]
+    assert not list(tmp_path.iterdir()), "a message or a partial file was left behind"
