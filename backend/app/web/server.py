@@ -71,7 +71,13 @@ def main(argv: list[str] | None = None) -> None:
         "--reload", action="store_true", help="one worker, restarted when app/ changes (dev)"
     )
     args = parser.parse_args(argv)
-    build(get_settings(), host=args.host, port=args.port, reload=args.reload).serve()
+    server = build(get_settings(), host=args.host, port=args.port, reload=args.reload)
+    try:
+        server.serve()
+    except RuntimeError as exc:
+        # granian reports a failed bind as a RuntimeError carrying a Rust backtrace.
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise SystemExit(f"cannot serve on {args.host}:{args.port}: {reason}") from None
 
 
 if __name__ == "__main__":

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from app.core.config import Settings
 from app.web.server import build
+
+BACKEND_DIR = Path(__file__).resolve().parents[2]
 
 
 def settings(**values: object) -> Settings:
@@ -27,3 +35,22 @@ def test_build_server_runs_one_worker_when_reloading() -> None:
 def test_build_server_refuses_more_threads_than_pooled_connections() -> None:
     with pytest.raises(SystemExit, match="WEB_THREADS=11 exceeds DATABASE_POOL_SIZE=10"):
         build(settings(WEB_THREADS=11, DATABASE_POOL_SIZE=10), host="127.0.0.1", port=8000)
+
+
+def test_serve_on_a_port_in_use_says_so_without_a_traceback(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "app.web.server", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=BACKEND_DIR,
+            env={**os.environ, "ENV_FILE": "/dev/null", "DATABASE_URL": f"sqlite:///{tmp_path}/db"},
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+
+    assert result.returncode == 1
+    assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
