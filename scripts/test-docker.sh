@@ -9,7 +9,14 @@
 #     the frontend answers through Traefik, every container with a healthcheck
 #     is healthy, the app's containers run as a user other than root, and the
 #     worker's image has no Flask;
-#   - removes the stack and its volumes (`down -v`), whatever happened.
+#   - removes the stack and its volumes (`down -v`);
+#   - deploys compose/stack.yaml (with ansible/tests/stack.override.yaml: no
+#     IPVS here) to a one-node Swarm on the same engine, behind the cluster's
+#     Traefik rendered from the traefik role's template, with its network, node
+#     labels and secrets, and fetches the API's health check and the app's page
+#     through Traefik by host name over HTTPS, and HTTP's redirect;
+#   - removes what it made there (stacks, volumes, secrets, network, labels,
+#     the Swarm itself when it made it), whatever happened.
 # The private engine stays up for the next run (`make docker-stop` stops it),
 # except under CI. KEEP_STACK=1 leaves the test stack up for a look.
 set -Eeuo pipefail
@@ -21,6 +28,18 @@ HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-120}"
 NON_ROOT_SERVICES=(backend worker beat flower)
 COMPOSE=()
 FAILURES=()
+# The Swarm test: the app's stack and the cluster's Traefik, under names of their own.
+SWARM_STACK=test-docker
+SWARM_TRAEFIK_STACK=test-docker-traefik
+SWARM_DOMAIN=stack.example.com
+SWARM_NETWORK=traefik-public
+SWARM_SECRETS=(secret_key first_superuser_password postgres_password database_url smtp_password flower_basic_auth)
+# Set as each is made, for the clean-up: only what this run made is removed.
+SWARM_INITIALISED=0
+SWARM_NETWORK_CREATED=0
+SWARM_NODE=""
+SWARM_NODE_LABELS=()
+SWARM_DIR=""
 
 random_secret() {
   python3 -c 'import secrets; print(secrets.token_urlsafe(32))'
@@ -45,16 +64,22 @@ fail() {
   FAILURES+=("$*")
 }
 
+# The compose test stack, once (KEEP_STACK=1 leaves it up).
+remove_compose_stack() {
+  ((${#COMPOSE[@]})) || return 0
+  if [[ "${KEEP_STACK:-0}" == 1 ]]; then
+    log "the test stack stays up (KEEP_STACK=1): ${COMPOSE[*]} down -v"
+  else
+    log "removing the test stack"
+    "${COMPOSE[@]}" down --volumes --remove-orphans --timeout 10 >/dev/null 2>&1 || true
+  fi
+  COMPOSE=()
+}
+
 cleanup() {
   local status=$?
-  if ((${#COMPOSE[@]})); then
-    if [[ "${KEEP_STACK:-0}" == 1 ]]; then
-      log "the test stack stays up (KEEP_STACK=1): ${COMPOSE[*]} down -v"
-    else
-      log "removing the test stack"
-      "${COMPOSE[@]}" down --volumes --remove-orphans --timeout 10 >/dev/null 2>&1 || true
-    fi
-  fi
+  remove_compose_stack
+  remove_swarm_stack
   if [[ "${CI:-}" == true ]] && using_private_docker_engine; then
     # Images left untagged by rebuilds would pile up from run to run.
     docker image prune --force >/dev/null 2>&1 || true
@@ -163,6 +188,241 @@ PY
   fi
 }
 
+# --- the Swarm stack ---------------------------------------------------------------
+
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])'
+}
+
+# Where the engine's published ports answer: its host under DOCKER_HOST=tcp://
+# (Docker in Docker), else this machine.
+engine_address() {
+  local host="${DOCKER_HOST:-}"
+  if [[ "$host" == tcp://* ]]; then
+    host="${host#tcp://}"
+    printf '%s\n' "${host%%:*}"
+  else
+    printf '127.0.0.1\n'
+  fi
+}
+
+# The cluster's Traefik as the traefik role deploys it: its template, rendered
+# with the role's defaults and the given settings (name=value), as Ansible
+# would (trim_blocks, its `bool` filter; no dashboard).
+render_traefik_stack() {
+  local role="$ROOT_DIR/ansible/roles/traefik"
+  "$VENV_DIR/bin/python" - "$role" "$@" <<'PY'
+import sys
+import jinja2
+import yaml
+
+role, *pairs = sys.argv[1:]
+with open(f"{role}/defaults/main.yml", encoding="utf-8") as defaults:
+    settings = yaml.safe_load(defaults)
+settings.update(pair.split("=", 1) for pair in pairs)
+settings["ansible_managed"] = "Rendered from the traefik role's template by scripts/test-docker.sh."
+env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(f"{role}/templates"),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    keep_trailing_newline=True,
+)
+env.filters["bool"] = lambda value: value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
+sys.stdout.write(env.get_template("traefik-stack.yml.j2").render(settings))
+PY
+}
+
+# A one-node Swarm on this engine (unless it is in one already), the network,
+# node labels and secrets the stacks expect from the cluster.
+prepare_swarm() {
+  local state label
+  state="$(docker info --format '{{.Swarm.LocalNodeState}}')"
+  if [[ "$state" == inactive ]]; then
+    docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+    SWARM_INITIALISED=1
+  elif [[ "$(docker info --format '{{.Swarm.ControlAvailable}}')" != true ]]; then
+    die "the engine is in a Swarm ($state) but not a manager of it"
+  fi
+  SWARM_NODE="$(docker info --format '{{.Swarm.NodeID}}')"
+  if ! docker network inspect "$SWARM_NETWORK" >/dev/null 2>&1; then
+    docker network create --driver overlay "$SWARM_NETWORK" >/dev/null
+    SWARM_NETWORK_CREATED=1
+  fi
+  # The database's node, and Traefik's certificates' (the role's default label).
+  for label in "$SWARM_STACK.db" traefik-public.certificates; do
+    if [[ "$(docker node inspect --format "{{index .Spec.Labels \"$label\"}}" "$SWARM_NODE")" != true ]]; then
+      docker node update --label-add "$label=true" "$SWARM_NODE" >/dev/null
+      SWARM_NODE_LABELS+=("$label")
+    fi
+  done
+  create_swarm_secrets
+}
+
+create_swarm_secrets() {
+  local name postgres_password value
+  postgres_password="$(random_secret)"
+  for name in "${SWARM_SECRETS[@]}"; do
+    case "$name" in
+      postgres_password) value="$postgres_password" ;;
+      database_url) value="postgresql://app:$postgres_password@db:5432/app" ;;
+      flower_basic_auth) value="admin:$(random_secret)" ;;
+      *) value="$(random_secret)" ;;
+    esac
+    printf %s "$value" | docker secret create "${SWARM_STACK}_$name" - >/dev/null
+  done
+}
+
+# A command whose chatter is shown only when it fails.
+quietly() {
+  local output
+  output="$("$@" 2>&1)" || die "failed: $*"$'\n'"$output"
+}
+
+deploy_swarm_stacks() {
+  local variable client_env=()
+  SWARM_DIR="$(mktemp -d)"
+  SWARM_HTTP_PORT="$(free_port)"
+  SWARM_HTTPS_PORT="$(free_port)"
+  # No certificate is asked for (nothing answers at caServer): Traefik serves
+  # its default one. Routes are read every second. ($$: a literal $ for
+  # docker stack deploy.)
+  render_traefik_stack \
+    "traefik_image=${TRAEFIK_IMAGE:-traefik:v3.7}" \
+    "traefik_stack_name=$SWARM_TRAEFIK_STACK" \
+    "traefik_network=$SWARM_NETWORK" \
+    "traefik_constraint_label_regex=^$SWARM_STACK\$\$" \
+    "traefik_refresh_seconds=1" \
+    "traefik_acme_email=ops@example.com" \
+    "traefik_acme_ca_server=https://127.0.0.1:9/directory" \
+    "traefik_http_port=$SWARM_HTTP_PORT" \
+    "traefik_https_port=$SWARM_HTTPS_PORT" \
+    "traefik_docker_socket=${DOCKER_SOCKET:-/var/run/docker.sock}" \
+    >"$SWARM_DIR/traefik.yml"
+  quietly docker stack deploy --resolve-image never -c "$SWARM_DIR/traefik.yml" "$SWARM_TRAEFIK_STACK"
+  # The stack's variables from here only, not .env's (exported by load_dotenv);
+  # the client's own (DOCKER_HOST, DOCKER_TLS_VERIFY, ...) kept.
+  for variable in $(compgen -e | grep '^DOCKER_'); do
+    client_env+=("$variable=${!variable}")
+  done
+  quietly env -i PATH="$PATH" HOME="$HOME" "${client_env[@]}" \
+    STACK_NAME="$SWARM_STACK" DOMAIN="$SWARM_DOMAIN" TAG="$TAG" \
+    TRAEFIK_NETWORK="$SWARM_NETWORK" FIRST_SUPERUSER=admin@example.com \
+    BACKEND_IMAGE="${BACKEND_IMAGE:-app-backend}" WORKER_IMAGE="${WORKER_IMAGE:-app-worker}" \
+    FRONTEND_IMAGE="${FRONTEND_IMAGE:-app-frontend}" \
+    POSTGRES_IMAGE="${POSTGRES_IMAGE:-postgres:15}" REDIS_IMAGE="${REDIS_IMAGE:-redis:7-alpine}" \
+    BACKEND_REPLICAS=1 FRONTEND_REPLICAS=1 WEB_CONCURRENCY=1 \
+    docker stack deploy --resolve-image never \
+    -c "$ROOT_DIR/compose/stack.yaml" -c "$ROOT_DIR/ansible/tests/stack.override.yaml" \
+    "$SWARM_STACK"
+}
+
+# Every replica of both stacks runs (Swarm counts a task with a healthcheck as
+# running only once it is healthy).
+wait_for_swarm_stacks() {
+  local deadline=$((SECONDS + HEALTH_TIMEOUT)) name replicas pending
+  while :; do
+    pending=()
+    while read -r name replicas; do
+      [[ "${replicas%%/*}" == "${replicas#*/}" ]] || pending+=("$name:$replicas")
+    done < <(docker service ls --format '{{.Name}} {{.Replicas}}' \
+      --filter "label=com.docker.stack.namespace=$SWARM_STACK" &&
+      docker service ls --format '{{.Name}} {{.Replicas}}' \
+        --filter "label=com.docker.stack.namespace=$SWARM_TRAEFIK_STACK")
+    ((${#pending[@]} == 0)) && return 0
+    if ((SECONDS >= deadline)); then
+      fail "Swarm: not running within ${HEALTH_TIMEOUT}s: ${pending[*]}"
+      docker stack ps --no-trunc --format '{{.Name}} {{.CurrentState}} {{.Error}}' "$SWARM_STACK" >&2 || true
+      return 1
+    fi
+    sleep 2
+  done
+}
+
+# GET https://SWARM_DOMAIN PATH through Traefik (its default certificate: -k);
+# prints the status and the body.
+swarm_get() {
+  curl -sk --max-time 10 --resolve "$SWARM_DOMAIN:$SWARM_HTTPS_PORT:$SWARM_ADDRESS" \
+    -w '\n%{http_code}' "https://$SWARM_DOMAIN:$SWARM_HTTPS_PORT$1" 2>/dev/null || true
+}
+
+# Through Traefik by host name, once its routes are read: the API's health
+# check, the app's page, and plain HTTP sent to HTTPS.
+check_swarm_routes() {
+  local deadline=$((SECONDS + 60)) health page redirect
+  while :; do
+    health="$(swarm_get /api/v1/utils/health-check/)"
+    page="$(swarm_get /)"
+    [[ "${health##*$'\n'}" == 200 && "${page##*$'\n'}" == 200 ]] && break
+    if ((SECONDS >= deadline)); then
+      fail "Swarm: through Traefik, /api/v1/utils/health-check/ answered ${health##*$'\n'}, / ${page##*$'\n'}"
+      return 0
+    fi
+    sleep 1
+  done
+  [[ "${health%$'\n'*}" == *'"status":"ok"'* ]] || fail "Swarm: the health check said ${health%$'\n'*}"
+  [[ "$page" == *'<div id="app"'* ]] || fail "Swarm: / is not the app's page"
+  redirect="$(curl -s --max-time 10 --resolve "$SWARM_DOMAIN:$SWARM_HTTP_PORT:$SWARM_ADDRESS" \
+    -o /dev/null -w '%{http_code} %{redirect_url}' "http://$SWARM_DOMAIN:$SWARM_HTTP_PORT/" || true)"
+  [[ "$redirect" =~ ^30[18]\ https://${SWARM_DOMAIN}[:/] ]] ||
+    fail "Swarm: HTTP is not sent to HTTPS ($redirect)"
+  log "Swarm: through Traefik by host name, the API's health check, the app's page, HTTP to HTTPS"
+}
+
+check_swarm_stack() {
+  local phase=$SECONDS
+  log "compose/stack.yaml on a one-node Swarm, behind the cluster's Traefik"
+  ensure_venv >/dev/null
+  SWARM_ADDRESS="$(engine_address)"
+  prepare_swarm
+  deploy_swarm_stacks
+  if wait_for_swarm_stacks; then
+    log "Swarm: every service running in $((SECONDS - phase))s"
+    check_swarm_routes
+  fi
+  remove_swarm_stack
+  log "Swarm test done in $((SECONDS - phase))s"
+}
+
+# Everything the Swarm test made, in reverse; each step whatever the others did.
+remove_swarm_stack() {
+  local stack name label started=$SECONDS deadline=$((SECONDS + 10))
+  [[ -n "$SWARM_NODE" ]] || return 0
+  log "removing the Swarm test's stacks"
+  docker stack rm "$SWARM_STACK" "$SWARM_TRAEFIK_STACK" >/dev/null 2>&1 || true
+  # Volumes and networks go once the containers are gone. A worker whose Redis
+  # stopped first waits for it up to its grace period (2 minutes): the
+  # containers still there after a few seconds are removed by force.
+  for stack in "$SWARM_STACK" "$SWARM_TRAEFIK_STACK"; do
+    while [[ -n "$(docker ps -q --filter "label=com.docker.stack.namespace=$stack")" ]] &&
+      ((SECONDS < deadline)); do
+      sleep 1
+    done
+    docker ps -aq --filter "label=com.docker.stack.namespace=$stack" |
+      xargs -r docker rm --force --volumes >/dev/null 2>&1 || true
+    docker volume ls -q --filter "label=com.docker.stack.namespace=$stack" |
+      xargs -r docker volume rm >/dev/null 2>&1 || true
+    docker network ls -q --filter "label=com.docker.stack.namespace=$stack" |
+      xargs -r docker network rm >/dev/null 2>&1 || true
+  done
+  for name in "${SWARM_SECRETS[@]}"; do
+    docker secret rm "${SWARM_STACK}_$name" >/dev/null 2>&1 || true
+  done
+  if ((SWARM_NETWORK_CREATED)); then
+    docker network rm "$SWARM_NETWORK" >/dev/null 2>&1 || true
+  fi
+  for label in "${SWARM_NODE_LABELS[@]}"; do
+    docker node update --label-rm "$label" "$SWARM_NODE" >/dev/null 2>&1 || true
+  done
+  if ((SWARM_INITIALISED)); then
+    docker swarm leave --force >/dev/null 2>&1 || true
+    # The bridge of the host-mode ports, which the Swarm leaves behind.
+    docker network rm docker_gwbridge >/dev/null 2>&1 || true
+  fi
+  [[ -z "$SWARM_DIR" ]] || rm -rf "$SWARM_DIR"
+  SWARM_NODE=""
+  log "removed in $((SECONDS - started))s"
+}
+
 main() {
   local started=$SECONDS phase
   local -a services
@@ -212,6 +472,12 @@ main() {
 
   if ((${#FAILURES[@]})); then
     "${COMPOSE[@]}" ps >&2 || true
+  fi
+  # Its resources are the Swarm's now.
+  remove_compose_stack
+  check_swarm_stack
+
+  if ((${#FAILURES[@]})); then
     die "test-docker: ${#FAILURES[@]} check(s) failed: ${FAILURES[*]}"
   fi
   log "test-docker passed in $((SECONDS - started))s"
