@@ -1,13 +1,15 @@
 """Job round trips through the API and one worker on Redis: `python -m bench.jobs`.
 
-Starts the API (gunicorn, its production settings) and one worker of default
-concurrency on a throwaway PostgreSQL database and a Redis database of its own,
-then measures, for 0-second `demo` jobs:
+Starts the API as it is served (`python -m app.web.server`, its default workers
+and threads) and one worker of default concurrency on a throwaway PostgreSQL
+database and a Redis database of its own, then measures, for 0-second `demo` jobs:
 
 - the round trip, one job at a time: POST /api/v1/jobs/ until GET shows
   `succeeded` (p50, p99);
 - sustained throughput: clients enqueue jobs for a while; jobs/s counts jobs
-  finished (`succeeded`, seen through the API) per second of wall time.
+  finished (`succeeded` in the database) per second of wall time;
+- the CPU time each part spent per job meanwhile (API, worker, PostgreSQL,
+  Redis, wrk), and the share of the machine other processes took.
 
 Prints figures; asserts nothing. Loopback only; stops everything it started.
 """
@@ -24,8 +26,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -37,6 +40,11 @@ BACKEND_DIR = Path(__file__).resolve().parents[1]
 ROOT_DIR = BACKEND_DIR.parent
 ADMIN = "bench@example.com"
 PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway benchmark account)
+TICKS = os.sysconf("SC_CLK_TCK")
+PARTS = ("API", "worker", "PostgreSQL", "Redis", "wrk")
+# A throughput measurement during which other processes used more of the machine
+# than this is taken again (up to --retries times), and the least disturbed kept.
+DISTURBED = 0.10
 
 
 def log(message: str) -> None:
@@ -88,11 +96,11 @@ def process(
                     proc.wait()
 
 
-def wait_until(condition: object, timeout: float, what: str) -> None:
+def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if callable(condition) and condition():
+            if condition():
                 return
         except (requests.RequestException, OSError):
             pass
@@ -132,31 +140,95 @@ wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
 """
 
 
+# --- CPU accounting (Linux /proc) -------------------------------------------
+
+
+def busy_ticks() -> int:
+    """CPU time the whole machine spent busy."""
+    with open("/proc/stat") as stat:
+        values = [int(v) for v in stat.readline().split()[1:9]]
+    return sum(values) - values[3] - values[4]  # less idle and iowait
+
+
+def part_ticks(api_group: int, worker_group: int, database: str) -> dict[str, int]:
+    """CPU time so far of the API's and the worker's process groups, of the
+    PostgreSQL backends serving the bench database (their titles name it) and of
+    the Redis server. wrk is counted apart, as this process's child."""
+    ticks = dict.fromkeys(PARTS, 0)
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            title = (proc / "cmdline").read_bytes()
+        except OSError:
+            continue
+        group, used = int(fields[2]), int(fields[11]) + int(fields[12])
+        if group == api_group:
+            ticks["API"] += used
+        elif group == worker_group:
+            ticks["worker"] += used
+        elif database.encode() in title:
+            ticks["PostgreSQL"] += used
+        elif title.startswith(b"redis-server"):
+            ticks["Redis"] += used
+    return ticks
+
+
+def children_seconds() -> float:
+    times = os.times()
+    return times.children_user + times.children_system
+
+
+@dataclass(frozen=True)
+class Throughput:
+    jobs: int
+    seconds: float
+    cpu_ms: dict[str, float]  # CPU per job, by part
+    other_cpu: float  # share of the machine other processes used meanwhile
+
+
 def throughput(
-    token: str, base: str, clients: int, seconds: float, db_url: str
-) -> tuple[int, float]:
+    token: str, base: str, clients: int, seconds: float, db_url: str, groups: tuple[int, int]
+) -> Throughput:
     """wrk enqueues jobs for `seconds` over `clients` connections; the clock stops
     when the database shows every one of them finished."""
-    dsn = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    url = make_url(db_url)
+    dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    database = url.database or ""
+    # One connection for every count: a new one each time costs PostgreSQL a
+    # process start, taken from the parts being measured.
+    with psycopg.connect(dsn, autocommit=True) as connection:
 
-    def count(where: str) -> int:
-        with psycopg.connect(dsn) as connection:
+        def count(where: str) -> int:
             row = connection.execute(f"SELECT count(*) FROM jobs WHERE {where}").fetchone()  # noqa: S608
             return int(row[0]) if row else 0
 
-    before = count("true")
-    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
-        script.write(JOBS_LUA)
-        script.flush()
-        started = time.perf_counter()
-        subprocess.run(  # noqa: S603
-            ["wrk", "-t2", f"-c{clients}", f"-d{seconds:.0f}s", "-s", script.name, f"{base}/jobs/"],  # noqa: S607
-            env={**os.environ, "BENCH_TOKEN": token},
-            check=True,
-            capture_output=True,
-        )
-    wait_until(lambda: count("state <> 'succeeded'") == 0, 300, "every job to finish")
-    return count("true") - before, time.perf_counter() - started
+        before = count("true")
+        with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+            script.write(JOBS_LUA)
+            script.flush()
+            ticks, busy, wrk = part_ticks(*groups, database), busy_ticks(), children_seconds()
+            started = time.perf_counter()
+            wrk_argv = ["wrk", "-t2", f"-c{clients}", f"-d{seconds:.0f}s", "-s", script.name]
+            subprocess.run(  # noqa: S603
+                [*wrk_argv, f"{base}/jobs/"],
+                env={**os.environ, "BENCH_TOKEN": token},
+                check=True,
+                capture_output=True,
+            )
+        wait_until(lambda: count("state <> 'succeeded'") == 0, 300, "every job to finish")
+        elapsed = time.perf_counter() - started
+        after = part_ticks(*groups, database)
+        busy, wrk = busy_ticks() - busy, children_seconds() - wrk
+        jobs = count("true") - before
+    used = {part: (after[part] - ticks[part]) / TICKS for part in PARTS} | {"wrk": wrk}
+    return Throughput(
+        jobs=jobs,
+        seconds=elapsed,
+        cpu_ms={part: 1000 * value / max(jobs, 1) for part, value in used.items()},
+        other_cpu=max(0.0, busy / TICKS - sum(used.values())) / (elapsed * (os.cpu_count() or 1)),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,6 +238,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--round-trips", type=int, default=200)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=int(os.environ.get("BENCH_RETRIES", "1")),
+        help=f"times to measure the throughput again when other processes take over "
+        f"{DISTURBED * 100:.0f}%% of the CPU (BENCH_RETRIES)",
+    )
     options = parser.parse_args(argv)
 
     pg_url = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -185,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             "FIRST_SUPERUSER": ADMIN,
             "FIRST_SUPERUSER_PASSWORD": PASSWORD,
             "RATE_LIMIT_ENABLED": "false",
-            "GUNICORN_ACCESS_LOG": "0",
+            "WEB_ACCESS_LOG": "false",
             "LOG_LEVEL": "WARNING",
         }
         subprocess.run(
@@ -195,16 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             check=True,
             capture_output=True,
         )
-        api = [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            "gunicorn.conf.py",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "app.web:create_app()",
-        ]
+        api = [sys.executable, "-m", "app.web.server", "--host", "127.0.0.1", "--port", str(port)]
         worker = [
             str(worker_venv / "bin" / "celery"),
             "-A",
@@ -217,8 +287,8 @@ def main(argv: list[str] | None = None) -> int:
             "--without-mingle",
         ]
         with (
-            process(api, env, Path(tmp) / "api.log"),
-            process(worker, env, Path(tmp) / "worker.log"),
+            process(api, env, Path(tmp) / "api.log") as api_process,
+            process(worker, env, Path(tmp) / "worker.log") as worker_process,
         ):
             wait_until(
                 lambda: requests.get(f"{base}/utils/health-check/", timeout=2).ok, 60, "the API"
@@ -233,21 +303,34 @@ def main(argv: list[str] | None = None) -> int:
                 log(f"round trips: {options.round_trips} jobs, one at a time")
                 timings = sorted(round_trips(session, base, options.round_trips))
             log(f"throughput: {options.clients} clients enqueue for {options.seconds:.0f}s")
-            jobs, elapsed = throughput(token, base, options.clients, options.seconds, db_url)
+            groups = (api_process.pid, worker_process.pid)  # each leads its own group
+            result = throughput(token, base, options.clients, options.seconds, db_url, groups)
+            for _ in range(options.retries):
+                if result.other_cpu <= DISTURBED:
+                    break
+                log(f"other processes took {result.other_cpu:.0%} of the CPU: measuring again")
+                again = throughput(token, base, options.clients, options.seconds, db_url, groups)
+                result = min(result, again, key=lambda r: r.other_cpu)
 
     p50 = statistics.median(timings) * 1000
     p99 = timings[min(len(timings) - 1, int(len(timings) * 0.99))] * 1000
     print()
     print(
-        "Jobs: 0-second demo jobs, API (gunicorn.conf.py) + 1 worker (default concurrency), Redis"
+        f"Jobs: 0-second demo jobs, API (app.web.server) + 1 worker (default concurrency), "
+        f"Redis; {os.cpu_count()} cores"
     )
     print(
         f"  round trip, enqueue to succeeded via the API: p50 {p50:.1f} ms, p99 {p99:.1f} ms"
         f"   (target: p50 < 50 ms)"
     )
     print(
-        f"  sustained: {jobs} jobs in {elapsed:.1f} s = {jobs / elapsed:.0f} jobs/s"
-        f"   (target: >= 300 jobs/s)"
+        f"  sustained: {result.jobs} jobs in {result.seconds:.1f} s = "
+        f"{result.jobs / result.seconds:.0f} jobs/s   (target: >= 300 jobs/s)"
+    )
+    parts = ", ".join(f"{part} {ms:.2f}" for part, ms in result.cpu_ms.items())
+    print(
+        f"  CPU ms per job: {parts}; total {sum(result.cpu_ms.values()):.2f}; "
+        f"other processes took {result.other_cpu:.0%} of the machine"
     )
     return 0
 

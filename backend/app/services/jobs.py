@@ -9,10 +9,11 @@ finishes a job twice.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, literal, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.db.base import UTCDateTime, utcnow
@@ -101,45 +102,74 @@ def fail_unqueued(*, session: Session, job: Job, error: str) -> None:
 
 
 # --- used by the worker -------------------------------------------------------
+#
+# Each transition is one Core statement on the table, built once: the worker
+# runs them outside an explicit transaction (`WorkerCelery.job_sessions`), a
+# round trip each with no BEGIN or COMMIT around them, and without the ORM's
+# bookkeeping, which cost as much CPU as the round trips (docs/performance.md).
+
+_JOBS = cast(Table, Job.__table__)  # declared as a FromClause
+_RUNNING = JobState.RUNNING.value
+_NOW = bindparam("now", type_=UTCDateTime())
+_CLAIM = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.state.not_in(FINISHED))
+    # A redelivered job keeps the start of its first claim.
+    .values(state=_RUNNING, started_at=func.coalesce(_JOBS.c.started_at, _NOW))
+)
+_CLAIMED = (_JOBS.c.kind, _JOBS.c.params, _JOBS.c.started_at)
+_CLAIM_RETURNING = _CLAIM.returning(*_CLAIMED)
+_READ_CLAIMED = select(*_CLAIMED).where(_JOBS.c.id == bindparam("job_id"))
+_PROGRESS = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.state == _RUNNING)
+    .values(progress=bindparam("progress"))
+)
+_FINISH_RUNNING = update(_JOBS).where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.state == _RUNNING)
+_SUCCEED = _FINISH_RUNNING.values(
+    state=JobState.SUCCEEDED.value, result=bindparam("result"), progress=100, finished_at=_NOW
+)
+_FAIL = _FINISH_RUNNING.values(
+    state=JobState.FAILED.value, error=bindparam("error"), finished_at=_NOW
+)
 
 
-def claim(*, session: Session, job_id: int) -> Job | None:
+@dataclass(frozen=True)
+class ClaimedJob:
+    """What the worker needs of a job it claimed."""
+
+    id: int
+    kind: str
+    params: dict[str, Any]
+    started_at: datetime
+
+
+def claim(*, session: Session, job_id: int) -> ClaimedJob | None:
     """Mark the job running and return it; None when it is gone or already finished
     (a redelivered task then does nothing)."""
-    started = func.coalesce(Job.started_at, literal(utcnow(), UTCDateTime()))
-    claimed = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state.not_in(FINISHED))
-        .values(state=JobState.RUNNING.value, started_at=started)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(claimed, "rowcount", 0) != 1:
+    params = {"job_id": job_id, "now": utcnow()}
+    if session.get_bind().dialect.update_returning:  # PostgreSQL, SQLite: one statement
+        row = session.execute(_CLAIM_RETURNING, params).one_or_none()
+    # MariaDB has no UPDATE ... RETURNING: the claim, then the row.
+    elif getattr(session.execute(_CLAIM, params), "rowcount", 0) == 1:
+        row = session.execute(_READ_CLAIMED, params).one()
+    else:
+        row = None
+    if row is None:
         return None
-    return session.get(Job, job_id, populate_existing=True)
+    return ClaimedJob(id=job_id, kind=row.kind, params=row.params, started_at=row.started_at)
 
 
 def report_progress(*, session: Session, job_id: int, progress: int) -> None:
-    session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state == JobState.RUNNING.value)
-        .values(progress=max(0, min(100, progress)))
-        .execution_options(synchronize_session=False)
-    )
+    session.execute(_PROGRESS, {"job_id": job_id, "progress": max(0, min(100, progress))})
 
 
 def finish(*, session: Session, job_id: int, result: Any = None, error: str | None = None) -> bool:
     """Record the outcome once: False when another delivery already finished it."""
-    values: dict[str, Any] = {"finished_at": utcnow()}
     if error is None:
-        values |= {"state": JobState.SUCCEEDED.value, "result": result, "progress": 100}
+        finished = session.execute(_SUCCEED, {"job_id": job_id, "result": result, "now": utcnow()})
     else:
-        values |= {"state": JobState.FAILED.value, "error": error}
-    finished = session.execute(
-        update(Job)
-        .where(Job.id == job_id, Job.state == JobState.RUNNING.value)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
+        finished = session.execute(_FAIL, {"job_id": job_id, "error": error, "now": utcnow()})
     return getattr(finished, "rowcount", 0) == 1
 
 

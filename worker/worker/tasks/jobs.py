@@ -53,10 +53,10 @@ RUNNERS: dict[str, Callable[[Mapping[str, Any], Progress], Any]] = {"demo": run_
     max_retries=20,
 )
 def run_job(self: Task, job_id: int) -> None:
-    runtime = self.app.runtime
-    with runtime.session_factory() as session:
+    # Every statement commits on its own: the claim is seen at once, and nothing
+    # holds a transaction open while the job runs.
+    with self.app.job_sessions() as session:
         job = jobs.claim(session=session, job_id=job_id)
-        session.commit()
         if job is None:
             logger.info("job %s is gone or already finished: nothing to do", job_id)
             return
@@ -64,7 +64,6 @@ def run_job(self: Task, job_id: int) -> None:
 
         def progress(value: int) -> None:
             jobs.report_progress(session=session, job_id=job_id, progress=value)
-            session.commit()
 
         result: Any = None
         error: str | None = None
@@ -81,7 +80,9 @@ def run_job(self: Task, job_id: int) -> None:
         except Exception:
             logger.exception("job %s crashed", job_id)
             error = "The job crashed; the worker's log has the details"
-        session.rollback()
+        if error is not None:
+            # The job may have been stopped in the middle of a progress statement:
+            # finish on a connection in a known state.
+            session.rollback()
         if not jobs.finish(session=session, job_id=job_id, result=result, error=error):
             logger.info("job %s was finished by another delivery", job_id)
-        session.commit()

@@ -1,0 +1,178 @@
+"""The job task (`jobs.run`) run in-process against each database backend: a job's
+transitions, what a redelivered or stale task does, and that the claim is seen by
+others before the job's work starts."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from worker.main import WorkerCelery
+from worker.tasks import jobs as job_tasks
+
+from app.db.base import utcnow
+from app.models import Job, JobState, User
+from app.runtime import Runtime
+from app.services import jobs
+from app.services.queue import RUN_JOB
+from tests.utils.factories import make_user
+from tests.worker_tasks.conftest import WorkerAppFactory
+
+
+@pytest.fixture
+def worker(worker_app: WorkerAppFactory, runtime: Runtime) -> WorkerCelery:
+    return worker_app(runtime.settings.DATABASE_URL)
+
+
+@pytest.fixture
+def owner(db: Session, runtime: Runtime) -> User:
+    return make_user(db, runtime, permissions=["jobs:run"])
+
+
+def add_job(db: Session, owner: User, **values: Any) -> Job:
+    job = Job(
+        kind=values.pop("kind", "demo"),
+        params=values.pop("params", {"seconds": 0, "fail": False}),
+        owner_id=owner.id,
+        state=values.pop("state", JobState.QUEUED.value),
+        progress=values.pop("progress", 0),
+        **values,
+    )
+    db.add(job)
+    db.commit()
+    return job
+
+
+def run(worker: WorkerCelery, job_id: int) -> None:
+    result = worker.tasks[RUN_JOB].apply(args=(job_id,))
+    assert result.state == "SUCCESS", result.traceback
+
+
+def reread(db: Session, job: Job) -> Job:
+    """The row as committed now (in a new transaction: MariaDB's keeps its snapshot)."""
+    db.rollback()
+    db.expire_all()
+    found = db.get(Job, job.id)
+    assert found is not None
+    return found
+
+
+def test_queued_job_runs_to_success(worker: WorkerCelery, db: Session, owner: User) -> None:
+    job = add_job(db, owner, params={"seconds": 0.02, "fail": False})
+    run(worker, job.id)
+    done = reread(db, job)
+    assert done.state == JobState.SUCCEEDED.value
+    assert done.progress == 100
+    assert done.result == {"slept": 0.02}
+    assert done.error is None
+    assert done.started_at is not None and done.finished_at is not None
+    assert done.created_at <= done.started_at <= done.finished_at
+
+
+def test_job_asked_to_fail_is_failed_with_its_message(
+    worker: WorkerCelery, db: Session, owner: User
+) -> None:
+    job = add_job(db, owner, params={"seconds": 0, "fail": True})
+    run(worker, job.id)
+    done = reread(db, job)
+    assert done.state == JobState.FAILED.value
+    assert done.error == "The demo job failed, as asked"
+    assert done.result is None
+    assert done.finished_at is not None
+
+
+def test_claim_is_committed_before_the_work_starts(
+    worker: WorkerCelery,
+    db: Session,
+    owner: User,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[str, int]] = []
+
+    def probe(params: Mapping[str, Any], progress: job_tasks.Progress) -> str:
+        # Another connection sees the claim, and each step, as the job runs.
+        with runtime.session_factory() as other:
+            row = other.get(Job, job.id)
+            assert row is not None
+            seen.append((row.state, row.progress))
+            progress(40)
+            other.rollback()
+            other.expire_all()
+            row = other.get(Job, job.id)
+            assert row is not None
+            seen.append((row.state, row.progress))
+        return "probed"
+
+    monkeypatch.setitem(job_tasks.RUNNERS, "probe", probe)
+    job = add_job(db, owner, kind="probe", params={})
+    run(worker, job.id)
+    assert seen == [(JobState.RUNNING.value, 0), (JobState.RUNNING.value, 40)]
+    done = reread(db, job)
+    assert (done.state, done.progress, done.result) == (JobState.SUCCEEDED.value, 100, "probed")
+
+
+def test_redelivered_running_job_finishes_once_keeping_its_start(
+    worker: WorkerCelery, db: Session, owner: User
+) -> None:
+    # What a worker killed mid-job leaves: running, started, unfinished.
+    started = utcnow() - timedelta(minutes=5)
+    job = add_job(db, owner, state=JobState.RUNNING.value, progress=30, started_at=started)
+    run(worker, job.id)
+    done = reread(db, job)
+    assert done.state == JobState.SUCCEEDED.value
+    assert done.started_at == started
+    assert done.finished_at is not None and done.finished_at > started
+
+
+@pytest.mark.parametrize("state", [JobState.SUCCEEDED.value, JobState.FAILED.value])
+def test_finished_job_delivered_again_is_left_alone(
+    worker: WorkerCelery, db: Session, owner: User, state: str
+) -> None:
+    finished = utcnow() - timedelta(minutes=1)
+    job = add_job(
+        db,
+        owner,
+        state=state,
+        progress=100,
+        result={"first": True},
+        started_at=finished - timedelta(seconds=3),
+        finished_at=finished,
+    )
+    run(worker, job.id)
+    again = reread(db, job)
+    assert (again.state, again.result, again.finished_at) == (state, {"first": True}, finished)
+
+
+def test_vanished_job_is_dropped(worker: WorkerCelery, db: Session, owner: User) -> None:
+    job = add_job(db, owner)
+    job_id = job.id
+    db.delete(job)
+    db.commit()
+    run(worker, job_id)
+    assert db.scalar(select(func.count()).select_from(Job)) == 0
+
+
+def test_a_job_is_claimed_and_finished_once(worker: WorkerCelery, db: Session, owner: User) -> None:
+    """Two deliveries racing on one row, step by step: each transition is applied
+    once, whichever delivery comes first."""
+    job = add_job(db, owner)
+    with worker.job_sessions() as first, worker.job_sessions() as second:
+        assert jobs.claim(session=first, job_id=job.id) is not None
+        claimed = reread(db, job)
+        assert claimed.state == JobState.RUNNING.value
+        # A second claim of a running job succeeds (its worker died, say) but keeps
+        # the first start time.
+        again = jobs.claim(session=second, job_id=job.id)
+        assert again is not None and again.started_at == claimed.started_at
+        assert jobs.finish(session=second, job_id=job.id, result={"by": "second"})
+        assert not jobs.finish(session=first, job_id=job.id, error="too late")
+        assert jobs.claim(session=first, job_id=job.id) is None
+    done = reread(db, job)
+    assert done.state == JobState.SUCCEEDED.value
+    assert (done.result, done.error) == ({"by": "second"}, None)
+    assert jobs.claim(session=db, job_id=job.id + 1000) is None
