@@ -62,7 +62,8 @@ version_at_least() {
 }
 
 compose_version() {
-  docker compose version --short 2>/dev/null | sed 's/^v//'
+  # Empty, not a failure, when the CLI has no Compose plugin (a fresh machine).
+  { docker compose version --short 2>/dev/null || true; } | sed 's/^v//'
 }
 
 # The docker CLI, and `docker compose` at COMPOSE_MIN_VERSION or later. Without a

@@ -18,7 +18,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,14 +26,23 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-import psycopg
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+
+from bench.support import (
+    TICKS,
+    busy_ticks,
+    children_seconds,
+    free_port,
+    stop_group,
+    throwaway_database,
+    ticks_by,
+)
 
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
@@ -165,12 +173,6 @@ def contenders() -> list[Server]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Endpoint:
     label: str
@@ -230,47 +232,7 @@ def running(
             time.sleep(0.1)
         yield Running(base, process)
     finally:
-        stop(process)
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Stop the server's whole process group: workers must not outlive it."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        with suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=10)
-    with suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-
-
-# --- CPU accounting (Linux /proc) -------------------------------------------
-
-TICKS = os.sysconf("SC_CLK_TCK")
-
-
-def busy_ticks() -> int:
-    """CPU time the whole machine spent busy."""
-    with open("/proc/stat") as stat:
-        values = [int(v) for v in stat.readline().split()[1:9]]
-    return sum(values) - values[3] - values[4]  # less idle and iowait
-
-
-def own_ticks(process_group: int, database: str) -> int:
-    """CPU time of the server's processes and of the PostgreSQL backends serving
-    the bench database (their process titles name it)."""
-    total = 0
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            title = (proc / "cmdline").read_bytes()
-        except OSError:
-            continue
-        if int(fields[2]) == process_group or database.encode() in title:
-            total += int(fields[11]) + int(fields[12])
-    return total
+        stop_group(process)
 
 
 # --- load -------------------------------------------------------------------
@@ -301,8 +263,14 @@ def wrk(server: Running, endpoint: Endpoint, seconds: int, options: Options) -> 
     ]
     for name, value in endpoint.headers.items():
         argv += ["-H", f"{name}: {value}"]
-    database = make_url(os.environ["DATABASE_URL"]).database or ""
-    busy, own, children = busy_ticks(), own_ticks(server.process.pid, database), os.times()
+    database = (make_url(os.environ["DATABASE_URL"]).database or "").encode()
+
+    def part_of(group: int, command: bytes) -> str | None:
+        # The server's processes and the PostgreSQL backends serving the bench
+        # database (their process titles name it).
+        return "mine" if group == server.process.pid or database in command else None
+
+    busy, own, wrk_before = busy_ticks(), ticks_by(part_of)["mine"], children_seconds()
     output = subprocess.run(  # noqa: S603 (our own command line)
         [*argv, server.base + endpoint.path],
         env={**os.environ, "BENCH_FORM": endpoint.form or ""},
@@ -310,13 +278,9 @@ def wrk(server: Running, endpoint: Endpoint, seconds: int, options: Options) -> 
         text=True,
         check=True,
     ).stdout
-    after = os.times()
     busy = busy_ticks() - busy
-    own = own_ticks(server.process.pid, database) - own
-    wrk_seconds = (after.children_user + after.children_system) - (
-        children.children_user + children.children_system
-    )
-    mine = own / TICKS + wrk_seconds
+    own = ticks_by(part_of)["mine"] - own
+    mine = own / TICKS + children_seconds() - wrk_before
     line = next(line for line in output.splitlines() if line.startswith("BENCH_RESULT "))
     data = json.loads(line.removeprefix("BENCH_RESULT "))
     elapsed = data["duration_us"] / 1e6
@@ -355,23 +319,6 @@ def measure(
 
 
 # --- the database -----------------------------------------------------------
-
-
-@contextmanager
-def throwaway_database(server_url: str) -> Iterator[str]:
-    """A new empty database on the server, dropped on exit; yields its URL."""
-    name = f"bench_{secrets.token_hex(4)}"
-    admin = make_url(server_url).set(drivername="postgresql")
-    admin_dsn = admin.render_as_string(hide_password=False)
-    with psycopg.connect(admin_dsn, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    log(f"created database {name}")
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        log(f"dropped database {name}")
 
 
 @dataclass(frozen=True)

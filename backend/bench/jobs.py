@@ -19,8 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,11 +34,20 @@ import redis
 import requests
 from sqlalchemy.engine import make_url
 
+from bench.support import (
+    TICKS,
+    busy_ticks,
+    children_seconds,
+    free_port,
+    stop_group,
+    throwaway_database,
+    ticks_by,
+)
+
 BACKEND_DIR = Path(__file__).resolve().parents[1]
 ROOT_DIR = BACKEND_DIR.parent
 ADMIN = "bench@example.com"
 PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway benchmark account)
-TICKS = os.sysconf("SC_CLK_TCK")
 PARTS = ("API", "worker", "PostgreSQL", "Redis", "wrk")
 # A throughput measurement during which other processes used more of the machine
 # than this is taken again (up to --retries times), and the least disturbed kept.
@@ -49,26 +56,6 @@ DISTURBED = 0.10
 
 def log(message: str) -> None:
     print(f"[bench.jobs] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def throwaway_database(server_url: str) -> Iterator[str]:
-    name = f"bench_jobs_{secrets.token_hex(4)}"
-    admin = make_url(server_url).set(drivername="postgresql")
-    dsn = admin.render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as connection:
-        connection.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @contextmanager
@@ -87,13 +74,7 @@ def process(
         try:
             yield proc
         finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+            stop_group(proc)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
@@ -140,44 +121,22 @@ wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
 """
 
 
-# --- CPU accounting (Linux /proc) -------------------------------------------
-
-
-def busy_ticks() -> int:
-    """CPU time the whole machine spent busy."""
-    with open("/proc/stat") as stat:
-        values = [int(v) for v in stat.readline().split()[1:9]]
-    return sum(values) - values[3] - values[4]  # less idle and iowait
-
-
 def part_ticks(api_group: int, worker_group: int, database: str) -> dict[str, int]:
     """CPU time so far of the API's and the worker's process groups, of the
     PostgreSQL backends serving the bench database (their titles name it) and of
     the Redis server. wrk is counted apart, as this process's child."""
-    ticks = dict.fromkeys(PARTS, 0)
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
-            continue
-        try:
-            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            title = (proc / "cmdline").read_bytes()
-        except OSError:
-            continue
-        group, used = int(fields[2]), int(fields[11]) + int(fields[12])
+    name = database.encode()
+
+    def part_of(group: int, command: bytes) -> str | None:
         if group == api_group:
-            ticks["API"] += used
-        elif group == worker_group:
-            ticks["worker"] += used
-        elif database.encode() in title:
-            ticks["PostgreSQL"] += used
-        elif title.startswith(b"redis-server"):
-            ticks["Redis"] += used
-    return ticks
+            return "API"
+        if group == worker_group:
+            return "worker"
+        if name in command:
+            return "PostgreSQL"
+        return "Redis" if command.startswith(b"redis-server") else None
 
-
-def children_seconds() -> float:
-    times = os.times()
-    return times.children_user + times.children_system
+    return dict.fromkeys(PARTS, 0) | ticks_by(part_of)
 
 
 @dataclass(frozen=True)
@@ -253,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     redis.Redis.from_url(redis_url).flushdb()
     port = free_port()
     base = f"http://127.0.0.1:{port}/api/v1"
-    with throwaway_database(pg_url) as db_url, tempfile.TemporaryDirectory() as tmp:
+    with throwaway_database(pg_url, "bench_jobs") as db_url, tempfile.TemporaryDirectory() as tmp:
         env = {
             "PATH": os.environ.get("PATH", ""),
             "HOME": os.environ.get("HOME", "/tmp"),  # noqa: S108

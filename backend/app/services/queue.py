@@ -17,7 +17,7 @@ from kombu.exceptions import KombuError, OperationalError
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
-from app.services import filesystem_broker
+from app.services import filesystem_broker, redis_broker
 from app.services.errors import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -64,6 +64,15 @@ def _filesystem_options(settings: Settings) -> dict[str, Any]:
     }
 
 
+def _transport(url: str) -> str | None:
+    """kombu's transport for the URL, or the project's variant of it (see there)."""
+    if url.startswith("filesystem://"):
+        return filesystem_broker.TRANSPORT
+    if broker_kind(url) in ("redis", "rediss"):
+        return redis_broker.TRANSPORT
+    return None
+
+
 def celery_config(settings: Settings) -> dict[str, Any]:
     """Celery settings shared by the web side and the worker."""
     url = settings.broker_url
@@ -83,10 +92,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         }
     return {
         "broker_url": url,
-        # The embedded broker: kombu's filesystem transport, made safe (see there).
-        "broker_transport": (
-            filesystem_broker.TRANSPORT if url.startswith("filesystem://") else None
-        ),
+        "broker_transport": _transport(url),
         "broker_transport_options": transport_options,
         "broker_connection_timeout": settings.BROKER_TIMEOUT,
         "broker_connection_retry_on_startup": True,

@@ -1,0 +1,38 @@
+"""kombu's Redis transport, keeping one Redis client per channel.
+
+kombu 5.7's Redis channel wraps its connection pool in a new `redis.Redis` for
+every command it sends outside its consumer loop (`conn_or_acquire`): each
+publish, and each message a worker takes and acknowledges. With redis-py 7,
+building one costs more CPU than the command itself (docs/performance.md). A
+client is only a thread-safe handle on the pool, so the channel keeps one for
+as long as its pool lives. Selected by `celery_config` for `redis://` and
+`rediss://` URLs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from kombu.transport import redis
+
+TRANSPORT = f"{__name__}:Transport"
+
+
+class Channel(redis.Channel):
+    _client_for_pool: tuple[Any, Any] | None = None  # (pool, its client)
+
+    @contextmanager
+    def conn_or_acquire(self, client: Any = None) -> Iterator[Any]:
+        if client:
+            yield client
+            return
+        pool = self.pool  # a new one after the channel reconnects
+        if self._client_for_pool is None or self._client_for_pool[0] is not pool:
+            self._client_for_pool = (pool, self._create_client())  # type: ignore[no-untyped-call]
+        yield self._client_for_pool[1]
+
+
+class Transport(redis.Transport):
+    Channel = Channel
