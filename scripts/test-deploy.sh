@@ -320,19 +320,47 @@ build_images() {
   log "images ready in $((SECONDS - started))s"
 }
 
-# The hosts reach no registry: each one's engine loads the images.
+# The hosts reach no registry: each one's engine loads the images, all at once.
+# Each load is checked, and one that does not finish in time stops the test
+# with what its engine was doing (a goroutine dump) rather than hanging it.
 load_images() {
   local host started=$SECONDS
   local -a images=("app-backend:$TAG" "app-worker:$TAG" "app-frontend:$TAG"
     "$TRAEFIK_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE")
+  local -A loads=()
   log "loading ${images[*]} into each host's engine"
-  docker save -o "$WORK/images.tar" "${images[@]}"
+  if ! timeout "$STEP_TIMEOUT" docker save -o "$WORK/images.tar" "${images[@]}"; then
+    using_private_docker_engine && tail -n 20 "$PRIVATE_DOCKER_DIR/dockerd.log" >&2
+    die "docker save failed or took over ${STEP_TIMEOUT}s"
+  fi
   for host in "${HOSTS[@]}"; do
-    docker -H "unix://$(host_dir "$host")/docker.sock" load -q -i "$WORK/images.tar" >/dev/null &
+    timeout "$STEP_TIMEOUT" docker -H "unix://$(host_dir "$host")/docker.sock" \
+      load -q -i "$WORK/images.tar" >"$WORK/logs/load-$host.log" 2>&1 &
+    loads[$host]=$!
   done
-  wait
+  for host in "${!loads[@]}"; do
+    if ! wait "${loads[$host]}"; then
+      cat "$WORK/logs/load-$host.log" >&2
+      dump_engine "$host"
+      die "loading the images into $host's engine failed or took over ${STEP_TIMEOUT}s"
+    fi
+  done
   rm -f "$WORK/images.tar"
   log "images loaded in $((SECONDS - started))s"
+}
+
+# What a host's dockerd is doing: SIGUSR1 makes it write its goroutines' stacks.
+dump_engine() {
+  local host="$1" dir pidfile dump
+  dir="$(host_dir "$host")"
+  pidfile="$dir/dockerd.pid"
+  [[ -s "$pidfile" ]] && kill -USR1 "$(<"$pidfile")" 2>/dev/null || return 0
+  sleep 2
+  dump="$(find "$dir" -name 'goroutine-stacks-*.log' -newer "$pidfile" 2>/dev/null | head -n 1)"
+  [[ -n "$dump" ]] || return 0
+  cp "$dump" "$WORK/logs/"
+  log "$host's dockerd, the goroutines handling the load:"
+  grep -B2 -A25 -iE 'image/tarexport|(Load|load)Image' "$dump" | head -n 120 >&2 || true
 }
 
 # Swarm's answer to a version whose backend never gets healthy: the update is

@@ -1,8 +1,9 @@
 """Job round trips through the API and one worker on Redis: `python -m bench.jobs`.
 
 Starts the API as it is served (`python -m app.web.server`, its default workers
-and threads) and one worker of default concurrency on a throwaway PostgreSQL
-database and a Redis database of its own, then measures, for 0-second `demo` jobs:
+and threads unless WEB_CONCURRENCY or WEB_THREADS is set) and one worker of
+default concurrency on a throwaway PostgreSQL database and a Redis database of
+its own, then measures, for 0-second `demo` jobs:
 
 - the round trip, one job at a time: POST /api/v1/jobs/ until GET shows
   `succeeded` (p50, p99);
@@ -49,6 +50,8 @@ ROOT_DIR = BACKEND_DIR.parent
 ADMIN = "bench@example.com"
 PASSWORD = "bench-password-123"  # noqa: S105 (a throwaway benchmark account)
 PARTS = ("API", "worker", "PostgreSQL", "Redis", "wrk")
+# The server's settings a run may set, to compare them: its defaults otherwise.
+SERVER_SETTINGS = ("WEB_CONCURRENCY", "WEB_THREADS")
 # A throughput measurement during which other processes used more of the machine
 # than this is taken again (up to --retries times), and the least disturbed kept.
 DISTURBED = 0.10
@@ -225,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
             "RATE_LIMIT_ENABLED": "false",
             "WEB_ACCESS_LOG": "false",
             "LOG_LEVEL": "WARNING",
-        }
+        } | {name: os.environ[name] for name in SERVER_SETTINGS if name in os.environ}
         subprocess.run(
             [sys.executable, "-m", "app", "prestart"],
             cwd=BACKEND_DIR,
