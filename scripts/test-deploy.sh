@@ -321,8 +321,10 @@ build_images() {
 }
 
 # The hosts reach no registry: each one's engine loads the images, all at once.
-# Each load is checked, and one that does not finish in time stops the test
-# with what its engine was doing (a goroutine dump) rather than hanging it.
+# Each load is waited for by its pid (a bare `wait` would also wait for the
+# private dockerd, when this run started it, and never return) and checked; one
+# that does not finish in time stops the test with what its engine was doing (a
+# goroutine dump).
 load_images() {
   local host started=$SECONDS
   local -a images=("app-backend:$TAG" "app-worker:$TAG" "app-frontend:$TAG"
