@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -124,7 +125,7 @@ wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
 """
 
 
-def part_ticks(api_group: int, worker_group: int, database: str) -> dict[str, int]:
+def part_ticks(api_group: int, worker_group: int, database: str) -> Counter[str]:
     """CPU time so far of the API's and the worker's process groups, of the
     PostgreSQL backends serving the bench database (their titles name it) and of
     the Redis server. wrk is counted apart, as this process's child."""
@@ -139,7 +140,7 @@ def part_ticks(api_group: int, worker_group: int, database: str) -> dict[str, in
             return "PostgreSQL"
         return "Redis" if command.startswith(b"redis-server") else None
 
-    return dict.fromkeys(PARTS, 0) | ticks_by(part_of)
+    return ticks_by(part_of)
 
 
 @dataclass(frozen=True)

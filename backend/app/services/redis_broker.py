@@ -21,17 +21,17 @@ TRANSPORT = f"{__name__}:Transport"
 
 
 class Channel(redis.Channel):
-    _client_for_pool: tuple[Any, Any] | None = None  # (pool, its client)
+    _shared_client: Any = None
 
     @contextmanager
     def conn_or_acquire(self, client: Any = None) -> Iterator[Any]:
         if client:
             yield client
             return
-        pool = self.pool  # a new one after the channel reconnects
-        if self._client_for_pool is None or self._client_for_pool[0] is not pool:
-            self._client_for_pool = (pool, self._create_client())  # type: ignore[no-untyped-call]
-        yield self._client_for_pool[1]
+        # After a reconnection the channel has a new pool: the client follows it.
+        if self._shared_client is None or self._shared_client.connection_pool is not self.pool:
+            self._shared_client = self._create_client()  # type: ignore[no-untyped-call]
+        yield self._shared_client
 
 
 class Transport(redis.Transport):
