@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
-from app.db import create_session_factory
 from app.runtime import Runtime
 from app.services.queue import (
     PURGE_EXPIRED,
@@ -61,7 +60,6 @@ class WorkerCelery(Celery):
         super().__init__("worker")
         self.settings = settings
         self._runtime: Runtime | None = None
-        self._job_sessions: sessionmaker[Session] | None = None
         self.conf.update(worker_config(settings))
 
     @property
@@ -72,19 +70,14 @@ class WorkerCelery(Celery):
 
     @property
     def job_sessions(self) -> sessionmaker[Session]:
-        """Sessions whose every statement commits on its own (AUTOCOMMIT), on the
-        runtime's pool: a job's transitions are single conditional UPDATEs, so
-        wrapping each in BEGIN and COMMIT would only add two round trips."""
-        if self._job_sessions is None:
-            engine = self.runtime.engine.execution_options(isolation_level="AUTOCOMMIT")
-            self._job_sessions = create_session_factory(engine)
-        return self._job_sessions
+        """The runtime's AUTOCOMMIT sessions: a job's transitions are single
+        conditional UPDATEs, each committed on its own."""
+        return self.runtime.autocommit_sessions
 
     def dispose(self) -> None:
         if self._runtime is not None:
             self._runtime.engine.dispose()
             self._runtime = None
-            self._job_sessions = None
 
 
 def create_celery_app(settings: Settings | None = None) -> WorkerCelery:

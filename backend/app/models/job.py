@@ -28,7 +28,9 @@ class Job(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(50))
-    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED.value, index=True)
+    # Not indexed: the worker changes it twice per job, and an index on it would
+    # make both UPDATEs write every index of the table (no HOT update).
+    state: Mapped[str] = mapped_column(String(16), default=JobState.QUEUED.value)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     progress: Mapped[int] = mapped_column(default=0)
     result: Mapped[Any | None] = mapped_column(JSON)

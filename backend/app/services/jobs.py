@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, func, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.base import UTCDateTime, utcnow
@@ -47,23 +47,36 @@ def _demo_params(params: Mapping[str, Any]) -> dict[str, Any]:
 # Each kind of job and the check of its parameters. The worker runs them.
 KINDS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {"demo": _demo_params}
 
+# A job's creation and each of its transitions is one Core statement on the
+# table, built once, without the ORM's bookkeeping, which cost as much CPU as
+# the round trips (docs/performance.md). Both sides run them in AUTOCOMMIT
+# sessions (`Runtime.autocommit_sessions`): a round trip each, with no BEGIN or
+# COMMIT around them.
+
+_JOBS = cast(Table, Job.__table__)  # declared as a FromClause
+_RUNNING = JobState.RUNNING.value
+_NOW = bindparam("now", type_=UTCDateTime())
+# The columns not given take their defaults (queued, progress 0, created now).
+# Every supported database has INSERT ... RETURNING (MariaDB since 10.5).
+_INSERT = insert(_JOBS).returning(*_JOBS.c)
+_FAIL_QUEUED = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.state == JobState.QUEUED.value)
+    .values(state=JobState.FAILED.value, error=bindparam("error"), finished_at=_NOW)
+)
+
 
 def create_job(
     *, session: Session, owner: User, kind: str, params: Mapping[str, Any] | None = None
-) -> Job:
+) -> Row[Any]:
+    """Insert a queued job and return its row. One Core `INSERT ... RETURNING`:
+    the ORM's unit of work cost as much CPU again on a path every job takes
+    (docs/performance.md)."""
     check = KINDS.get(kind)
     if check is None:
         raise InvalidInput("Unknown job kind", {"kind": f"Must be one of: {', '.join(KINDS)}"})
-    job = Job(
-        kind=kind,
-        params=check(params or {}),
-        owner_id=owner.id,
-        state=JobState.QUEUED.value,
-        progress=0,
-    )
-    session.add(job)
-    session.flush()
-    return job
+    values = {"kind": kind, "params": check(params or {}), "owner_id": owner.id}
+    return session.execute(_INSERT, values).one()
 
 
 def _visible(query: Any, viewer: User) -> Any:
@@ -93,24 +106,12 @@ def can_run_jobs(user: User) -> bool:
     return has_permission(user, Permission.JOBS_RUN)
 
 
-def fail_unqueued(*, session: Session, job: Job, error: str) -> None:
+def fail_unqueued(*, session: Session, job_id: int, error: str) -> None:
     """The job could not be enqueued: it must not stay `queued` forever."""
-    job.state = JobState.FAILED.value
-    job.error = error
-    job.finished_at = utcnow()
-    session.flush()
+    session.execute(_FAIL_QUEUED, {"job_id": job_id, "error": error, "now": utcnow()})
 
 
 # --- used by the worker -------------------------------------------------------
-#
-# Each transition is one Core statement on the table, built once: the worker
-# runs them outside an explicit transaction (`WorkerCelery.job_sessions`), a
-# round trip each with no BEGIN or COMMIT around them, and without the ORM's
-# bookkeeping, which cost as much CPU as the round trips (docs/performance.md).
-
-_JOBS = cast(Table, Job.__table__)  # declared as a FromClause
-_RUNNING = JobState.RUNNING.value
-_NOW = bindparam("now", type_=UTCDateTime())
 _CLAIM = (
     update(_JOBS)
     .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.state.not_in(FINISHED))
@@ -176,7 +177,13 @@ def finish(*, session: Session, job_id: int, result: Any = None, error: str | No
 def purge_finished(*, session: Session, older_than: datetime) -> int:
     deleted = session.execute(
         delete(Job)
-        .where(Job.state.in_(FINISHED), Job.finished_at < older_than)
+        .where(
+            Job.state.in_(FINISHED),
+            Job.finished_at < older_than,
+            # Implied by the above (a job is created before it finishes); it lets
+            # the database find old rows by the created_at index.
+            Job.created_at < older_than,
+        )
         .execution_options(synchronize_session=False)
     )
     return int(getattr(deleted, "rowcount", 0))

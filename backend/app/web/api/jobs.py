@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask_restx import Namespace, Resource, fields
+from sqlalchemy import Row
 
 from app.models import Job
 from app.services import jobs
 from app.services.errors import PermissionDenied, Unavailable
 from app.services.queue import RUN_JOB
 from app.web.auth import current_user
-from app.web.db import runtime, session
+from app.web.db import autocommit, runtime, session
 
 from .schema import (
     checked_id,
@@ -63,7 +64,7 @@ job_create_model = ns.model(
 list_parser = pagination_parser()
 
 
-def serialize_job(job: Job) -> dict[str, Any]:
+def serialize_job(job: Job | Row[Any]) -> dict[str, Any]:
     return {
         "id": job.id,
         "kind": job.kind,
@@ -97,6 +98,9 @@ class JobList(Resource):
     @ns.expect(job_create_model)
     @ns.response(202, "Queued", job_model)
     @errors(ns, 400, 401, 403, 413, 415, 422, 503)
+    # Its writes are single statements: the INSERT is committed when it returns,
+    # before the task is enqueued, so the worker finds the row.
+    @autocommit
     def post(self) -> tuple[dict[str, Any], int]:
         """Start a job (jobs:run); follow it with readJob."""
         user = current_user()
@@ -106,13 +110,11 @@ class JobList(Resource):
         job = jobs.create_job(
             session=session(), owner=user, kind=body["kind"], params=body.get("params")
         )
-        # Commit before enqueueing: the worker must find the row.
-        session().commit()
         try:
             runtime().queue.enqueue(RUN_JOB, job.id)
         except Unavailable:
-            jobs.fail_unqueued(session=session(), job=job, error="The job queue was unavailable")
-            session().commit()
+            error = "The job queue was unavailable"
+            jobs.fail_unqueued(session=session(), job_id=job.id, error=error)
             raise
         return serialize_job(job), 202
 
