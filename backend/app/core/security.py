@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +18,10 @@ from app.core.config import Settings
 
 ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 (a claim value, not a secret)
+# Tokens whose signature and claims were checked, per process: a client sends the
+# same token with every request until it expires, and checking it again cost
+# about 130 us of CPU per request. Bounded; only valid tokens get in.
+VERIFIED_TOKENS_CACHED = 4096
 
 
 class InvalidTokenError(Exception):
@@ -72,6 +78,7 @@ class TokenCodec:
     def __init__(self, settings: Settings) -> None:
         self._key = settings.SECRET_KEY.get_secret_value()
         self._lifetime = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
+        self._verified = functools.lru_cache(maxsize=VERIFIED_TOKENS_CACHED)(self._verify)
 
     @property
     def lifetime_seconds(self) -> int:
@@ -90,6 +97,15 @@ class TokenCodec:
         return jwt.encode(payload, self._key, algorithm=ALGORITHM)
 
     def decode_access_token(self, token: str) -> AccessTokenClaims:
+        claims, expires_at = self._verified(token)
+        # Checked on every use: a cached token expires like any other (as PyJWT does it).
+        if expires_at <= time.time():
+            raise InvalidTokenError("Signature has expired")
+        return claims
+
+    def _verify(self, token: str) -> tuple[AccessTokenClaims, float]:
+        """The token's claims and expiry, once its signature and claims are checked
+        (but for the expiry, which a cached result must check on each use)."""
         try:
             payload = jwt.decode(
                 token,
@@ -106,11 +122,12 @@ class TokenCodec:
             version = int(payload.get("ver", 0))
         except (TypeError, ValueError) as exc:
             raise InvalidTokenError("malformed subject") from exc
-        return AccessTokenClaims(
+        claims = AccessTokenClaims(
             user_id=user_id,
             token_version=version,
             issued_at=datetime.fromtimestamp(payload["iat"], UTC),
         )
+        return claims, float(payload["exp"])
 
 
 def new_opaque_token() -> str:

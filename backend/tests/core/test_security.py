@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from flask.testing import FlaskClient
 from passlib.hash import argon2, bcrypt, pbkdf2_sha256
@@ -132,6 +134,18 @@ def test_access_token_round_trips_its_claims() -> None:
     assert codec.lifetime_seconds == 7 * 60
     claims = codec.decode_access_token(codec.create_access_token(user_id=42, token_version=3))
     assert (claims.user_id, claims.token_version) == (42, 3)
+
+
+def test_access_token_checked_before_expires_on_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    codec = TokenCodec(make_settings("sqlite://", ACCESS_TOKEN_EXPIRE_MINUTES=5))
+    token = codec.create_access_token(user_id=42, token_version=3)
+    issued = time.time()
+    assert codec.decode_access_token(token).user_id == 42
+    monkeypatch.setattr(time, "time", lambda: issued + 4 * 60)
+    assert codec.decode_access_token(token).user_id == 42
+    monkeypatch.setattr(time, "time", lambda: issued + 5 * 60 + 1)
+    with pytest.raises(InvalidTokenError, match="expired"):
+        codec.decode_access_token(token)
 
 
 def test_access_token_from_another_secret_is_refused() -> None:
