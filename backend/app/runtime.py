@@ -28,16 +28,16 @@ class Runtime:
     queue: TaskQueue
     email_renderer: EmailRenderer = field(default_factory=EmailRenderer)
     email_sender: EmailSender | None = None
-    # Sessions whose every statement commits on its own (AUTOCOMMIT), on the same
-    # pool: for work made of single statements that each stand alone (a job's
-    # transitions, creating a job), where BEGIN and COMMIT would only add two
-    # round trips.
+    # The engine, and sessions on it, whose every statement commits on its own
+    # (AUTOCOMMIT), on the same pool: for work made of single statements that each
+    # stand alone (creating a job, its transitions), where BEGIN and COMMIT would
+    # only add two round trips.
+    autocommit_engine: Engine = field(init=False)
     autocommit_sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.autocommit_sessions = create_session_factory(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
+        self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        self.autocommit_sessions = create_session_factory(self.autocommit_engine)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:

@@ -8,12 +8,14 @@ process (see `runtime()`), never at import.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from datetime import timedelta
 from typing import Any
 
 from celery import Celery
 from celery.signals import worker_process_shutdown, worker_ready
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import Connection
 
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
@@ -26,6 +28,10 @@ from app.services.queue import (
 )
 
 logger = logging.getLogger("worker")
+
+# A job connection left idle longer than this goes back to the pool before the
+# next job, so that the pool's recycling (pool_recycle) applies to it as to any.
+JOB_CONNECTION_IDLE_SECONDS = 60.0
 
 TASK_MODULES = ["worker.tasks.jobs", "worker.tasks.email", "worker.tasks.maintenance"]
 
@@ -60,6 +66,7 @@ class WorkerCelery(Celery):
         super().__init__("worker")
         self.settings = settings
         self._runtime: Runtime | None = None
+        self._local = threading.local()
         self.conf.update(worker_config(settings))
 
     @property
@@ -68,13 +75,31 @@ class WorkerCelery(Celery):
             self._runtime = Runtime.from_settings(self.settings)
         return self._runtime
 
-    @property
-    def job_sessions(self) -> sessionmaker[Session]:
-        """The runtime's AUTOCOMMIT sessions: a job's transitions are single
-        conditional UPDATEs, each committed on its own."""
-        return self.runtime.autocommit_sessions
+    def job_connection(self) -> Connection:
+        """This thread's connection for job transitions (AUTOCOMMIT: each is a single
+        conditional UPDATE, committed on its own), kept from one job to the next:
+        checking one out of the pool and setting its isolation level for every job
+        cost more CPU than the job's statements (docs/performance.md)."""
+        now = time.monotonic()
+        if now - getattr(self._local, "job_connection_used", now) > JOB_CONNECTION_IDLE_SECONDS:
+            self.drop_job_connection()
+        self._local.job_connection_used = now
+        connection: Connection | None = getattr(self._local, "job_connection", None)
+        if connection is None or connection.closed or connection.invalidated:
+            connection = self.runtime.autocommit_engine.connect()
+            self._local.job_connection = connection
+        return connection
+
+    def drop_job_connection(self) -> None:
+        """Give the connection back to the pool, which resets it or discards it: after
+        an error, or a job stopped at an unknown point, the next one starts afresh."""
+        connection: Connection | None = getattr(self._local, "job_connection", None)
+        self._local.job_connection = None
+        if connection is not None:
+            connection.close()
 
     def dispose(self) -> None:
+        self.drop_job_connection()
         if self._runtime is not None:
             self._runtime.engine.dispose()
             self._runtime = None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.base import UTCDateTime, utcnow
@@ -49,8 +49,8 @@ KINDS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {"demo": _demo
 
 # A job's creation and each of its transitions is one Core statement on the
 # table, built once, without the ORM's bookkeeping, which cost as much CPU as
-# the round trips (docs/performance.md). Both sides run them in AUTOCOMMIT
-# sessions (`Runtime.autocommit_sessions`): a round trip each, with no BEGIN or
+# the round trips (docs/performance.md). Both sides run them in AUTOCOMMIT (the
+# API's handler, the worker's connection): a round trip each, with no BEGIN or
 # COMMIT around them.
 
 _JOBS = cast(Table, Job.__table__)  # declared as a FromClause
@@ -114,7 +114,8 @@ def fail_unqueued(*, session: Session, job_id: int, error: str) -> None:
 # --- used by the worker -------------------------------------------------------
 _CLAIM = (
     update(_JOBS)
-    .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.state.not_in(FINISHED))
+    # Not `NOT IN`: an expanding parameter is rendered into the SQL on every run.
+    .where(_JOBS.c.id == bindparam("job_id"), *(_JOBS.c.state != state for state in FINISHED))
     # A redelivered job keeps the start of its first claim.
     .values(state=_RUNNING, started_at=func.coalesce(_JOBS.c.started_at, _NOW))
 )
@@ -145,15 +146,15 @@ class ClaimedJob:
     started_at: datetime
 
 
-def claim(*, session: Session, job_id: int) -> ClaimedJob | None:
+def claim(*, connection: Connection, job_id: int) -> ClaimedJob | None:
     """Mark the job running and return it; None when it is gone or already finished
     (a redelivered task then does nothing)."""
     params = {"job_id": job_id, "now": utcnow()}
-    if session.get_bind().dialect.update_returning:  # PostgreSQL, SQLite: one statement
-        row = session.execute(_CLAIM_RETURNING, params).one_or_none()
+    if connection.dialect.update_returning:  # PostgreSQL, SQLite: one statement
+        row = connection.execute(_CLAIM_RETURNING, params).one_or_none()
     # MariaDB has no UPDATE ... RETURNING: the claim, then the row.
-    elif getattr(session.execute(_CLAIM, params), "rowcount", 0) == 1:
-        row = session.execute(_READ_CLAIMED, params).one()
+    elif connection.execute(_CLAIM, params).rowcount == 1:
+        row = connection.execute(_READ_CLAIMED, params).one()
     else:
         row = None
     if row is None:
@@ -161,17 +162,19 @@ def claim(*, session: Session, job_id: int) -> ClaimedJob | None:
     return ClaimedJob(id=job_id, kind=row.kind, params=row.params, started_at=row.started_at)
 
 
-def report_progress(*, session: Session, job_id: int, progress: int) -> None:
-    session.execute(_PROGRESS, {"job_id": job_id, "progress": max(0, min(100, progress))})
+def report_progress(*, connection: Connection, job_id: int, progress: int) -> None:
+    connection.execute(_PROGRESS, {"job_id": job_id, "progress": max(0, min(100, progress))})
 
 
-def finish(*, session: Session, job_id: int, result: Any = None, error: str | None = None) -> bool:
+def finish(
+    *, connection: Connection, job_id: int, result: Any = None, error: str | None = None
+) -> bool:
     """Record the outcome once: False when another delivery already finished it."""
     if error is None:
-        finished = session.execute(_SUCCEED, {"job_id": job_id, "result": result, "now": utcnow()})
-    else:
-        finished = session.execute(_FAIL, {"job_id": job_id, "error": error, "now": utcnow()})
-    return getattr(finished, "rowcount", 0) == 1
+        params = {"job_id": job_id, "result": result, "now": utcnow()}
+        return connection.execute(_SUCCEED, params).rowcount == 1
+    params = {"job_id": job_id, "error": error, "now": utcnow()}
+    return connection.execute(_FAIL, params).rowcount == 1
 
 
 def purge_finished(*, session: Session, older_than: datetime) -> int:

@@ -9,8 +9,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
+from worker import main as worker_main
 from worker.main import WorkerCelery
 from worker.tasks import jobs as job_tasks
 
@@ -161,18 +162,84 @@ def test_a_job_is_claimed_and_finished_once(worker: WorkerCelery, db: Session, o
     """Two deliveries racing on one row, step by step: each transition is applied
     once, whichever delivery comes first."""
     job = add_job(db, owner)
-    with worker.job_sessions() as first, worker.job_sessions() as second:
-        assert jobs.claim(session=first, job_id=job.id) is not None
+    engine = worker.runtime.autocommit_engine
+    with engine.connect() as first, engine.connect() as second:
+        assert jobs.claim(connection=first, job_id=job.id) is not None
         claimed = reread(db, job)
         assert claimed.state == JobState.RUNNING.value
         # A second claim of a running job succeeds (its worker died, say) but keeps
         # the first start time.
-        again = jobs.claim(session=second, job_id=job.id)
+        again = jobs.claim(connection=second, job_id=job.id)
         assert again is not None and again.started_at == claimed.started_at
-        assert jobs.finish(session=second, job_id=job.id, result={"by": "second"})
-        assert not jobs.finish(session=first, job_id=job.id, error="too late")
-        assert jobs.claim(session=first, job_id=job.id) is None
+        assert jobs.finish(connection=second, job_id=job.id, result={"by": "second"})
+        assert not jobs.finish(connection=first, job_id=job.id, error="too late")
+        assert jobs.claim(connection=first, job_id=job.id) is None
+        assert jobs.claim(connection=first, job_id=job.id + 1000) is None
     done = reread(db, job)
     assert done.state == JobState.SUCCEEDED.value
     assert (done.result, done.error) == ({"by": "second"}, None)
-    assert jobs.claim(session=db, job_id=job.id + 1000) is None
+
+
+def test_jobs_share_the_connection_until_one_fails(
+    worker: WorkerCelery, db: Session, owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def crash(params: Mapping[str, Any], progress: job_tasks.Progress) -> None:
+        raise RuntimeError("a bug in the job")
+
+    monkeypatch.setitem(job_tasks.RUNNERS, "crash", crash)
+    first, second, crashing, after = (
+        add_job(db, owner),
+        add_job(db, owner),
+        add_job(db, owner, kind="crash", params={}),
+        add_job(db, owner),
+    )
+    run(worker, first.id)
+    kept = worker.job_connection()
+    run(worker, second.id)
+    assert worker.job_connection() is kept
+    # A job stopped at an unknown point: its outcome is written on a fresh connection.
+    run(worker, crashing.id)
+    assert worker.job_connection() is not kept
+    assert kept.closed
+    run(worker, after.id)
+    states = [reread(db, job).state for job in (first, second, crashing, after)]
+    assert states == ["succeeded", "succeeded", "failed", "succeeded"]
+
+
+def test_connection_left_idle_goes_back_to_the_pool(
+    worker: WorkerCelery, db: Session, owner: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    run(worker, add_job(db, owner).id)
+    kept = worker.job_connection()
+    monkeypatch.setattr(worker_main, "JOB_CONNECTION_IDLE_SECONDS", -1.0)
+    job = add_job(db, owner)
+    run(worker, job.id)
+    assert kept.closed
+    assert reread(db, job).state == JobState.SUCCEEDED.value
+
+
+def drop_connection(db: Session, victim: Connection) -> None:
+    """What a database restart or an idle timeout does to a connection: the server
+    ends it (SQLite has no server: the driver's connection is closed under it)."""
+    dialect = db.get_bind().dialect.name
+    if dialect == "postgresql":
+        pid = victim.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        db.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    elif dialect == "mariadb":
+        thread = int(victim.exec_driver_sql("SELECT CONNECTION_ID()").scalar_one())
+        db.connection().exec_driver_sql(f"KILL {thread}")
+    else:
+        victim.connection.dbapi_connection.close()  # type: ignore[union-attr]
+    db.commit()
+
+
+def test_job_after_the_database_dropped_the_connection_runs(
+    worker: WorkerCelery, db: Session, owner: User
+) -> None:
+    run(worker, add_job(db, owner).id)
+    kept = worker.job_connection()
+    drop_connection(db, kept)
+    job = add_job(db, owner)
+    run(worker, job.id)  # fails once on the dropped connection, then retries on a new one
+    assert reread(db, job).state == JobState.SUCCEEDED.value
+    assert worker.job_connection() is not kept

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
@@ -14,6 +14,9 @@ from sqlalchemy.exc import DBAPIError
 
 from app.services import jobs
 from app.services.queue import RUN_JOB
+
+if TYPE_CHECKING:
+    from worker.main import WorkerCelery
 
 logger = logging.getLogger(__name__)
 
@@ -53,36 +56,45 @@ RUNNERS: dict[str, Callable[[Mapping[str, Any], Progress], Any]] = {"demo": run_
     max_retries=20,
 )
 def run_job(self: Task, job_id: int) -> None:
+    app = cast("WorkerCelery", self.app)
+    try:
+        _run(app, job_id)
+    except BaseException:
+        app.drop_job_connection()
+        raise
+
+
+def _run(app: WorkerCelery, job_id: int) -> None:
     # Every statement commits on its own: the claim is seen at once, and nothing
     # holds a transaction open while the job runs.
-    with self.app.job_sessions() as session:
-        job = jobs.claim(session=session, job_id=job_id)
-        if job is None:
-            logger.info("job %s is gone or already finished: nothing to do", job_id)
-            return
-        runner = RUNNERS.get(job.kind)
+    job = jobs.claim(connection=app.job_connection(), job_id=job_id)
+    if job is None:
+        logger.info("job %s is gone or already finished: nothing to do", job_id)
+        return
+    runner = RUNNERS.get(job.kind)
 
-        def progress(value: int) -> None:
-            jobs.report_progress(session=session, job_id=job_id, progress=value)
+    def progress(value: int) -> None:
+        jobs.report_progress(connection=app.job_connection(), job_id=job_id, progress=value)
 
-        result: Any = None
-        error: str | None = None
-        try:
-            if runner is None:
-                raise JobFailed(f"No worker knows how to run a {job.kind!r} job")
-            result = runner(job.params, progress)
-        except JobFailed as exc:
-            error = str(exc)
-        except SoftTimeLimitExceeded:
-            error = "The job ran out of time"
-        except DBAPIError:
-            raise
-        except Exception:
-            logger.exception("job %s crashed", job_id)
-            error = "The job crashed; the worker's log has the details"
-        if error is not None:
-            # The job may have been stopped in the middle of a progress statement:
-            # finish on a connection in a known state.
-            session.rollback()
-        if not jobs.finish(session=session, job_id=job_id, result=result, error=error):
-            logger.info("job %s was finished by another delivery", job_id)
+    result: Any = None
+    error: str | None = None
+    try:
+        if runner is None:
+            raise JobFailed(f"No worker knows how to run a {job.kind!r} job")
+        result = runner(job.params, progress)
+    except JobFailed as exc:
+        error = str(exc)
+    except SoftTimeLimitExceeded:
+        error = "The job ran out of time"
+    except DBAPIError:
+        raise
+    except Exception:
+        logger.exception("job %s crashed", job_id)
+        error = "The job crashed; the worker's log has the details"
+    if error is not None:
+        # The job may have been stopped in the middle of a progress statement:
+        # finish on a connection in a known state.
+        app.drop_job_connection()
+    connection = app.job_connection()
+    if not jobs.finish(connection=connection, job_id=job_id, result=result, error=error):
+        logger.info("job %s was finished by another delivery", job_id)
