@@ -1,8 +1,8 @@
 """The request's database session: opened on first use, closed when the request ends.
 
 Handlers commit explicitly; anything left uncommitted is rolled back at the end.
-A handler marked `@autocommit` gets a session whose statements each commit on
-their own instead.
+Requests that only read (GET, HEAD, OPTIONS) and handlers marked `@autocommit`
+get a session whose statements each commit on their own instead.
 """
 
 from __future__ import annotations
@@ -11,13 +11,17 @@ import functools
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from app.runtime import Runtime
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+# Safe methods only read: a transaction around their statements would only add
+# the BEGIN and ROLLBACK round trips (each statement still reads committed data).
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def runtime() -> Runtime:
@@ -30,10 +34,16 @@ def session() -> Session:
     value = g.get("db_session")
     if value is None:
         rt = runtime()
-        value = (rt.autocommit_sessions if g.get("db_autocommit") else rt.session_factory)()
+        value = (rt.autocommit_sessions if _autocommit() else rt.session_factory)()
         g.db_session = value
     assert isinstance(value, Session)
     return value
+
+
+def _autocommit() -> bool:
+    if g.get("db_autocommit"):
+        return True
+    return has_request_context() and request.method in READ_ONLY_METHODS
 
 
 def autocommit(handler: Callable[P, R]) -> Callable[P, R]:
