@@ -59,10 +59,12 @@ _NOW = bindparam("now", type_=UTCDateTime())
 # The columns not given take their defaults (queued, progress 0, created now).
 # Every supported database has INSERT ... RETURNING (MariaDB since 10.5).
 _INSERT = insert(_JOBS).returning(*_JOBS.c)
+# Failing a job, from whichever state it must still be in (`error`, `now`).
+_FAILED = {"state": JobState.FAILED.value, "error": bindparam("error"), "finished_at": _NOW}
 _FAIL_QUEUED = (
     update(_JOBS)
     .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.state == JobState.QUEUED.value)
-    .values(state=JobState.FAILED.value, error=bindparam("error"), finished_at=_NOW)
+    .values(_FAILED)
 )
 
 
@@ -131,9 +133,7 @@ _FINISH_RUNNING = update(_JOBS).where(_JOBS.c.id == bindparam("job_id"), _JOBS.c
 _SUCCEED = _FINISH_RUNNING.values(
     state=JobState.SUCCEEDED.value, result=bindparam("result"), progress=100, finished_at=_NOW
 )
-_FAIL = _FINISH_RUNNING.values(
-    state=JobState.FAILED.value, error=bindparam("error"), finished_at=_NOW
-)
+_FAIL = _FINISH_RUNNING.values(_FAILED)
 
 
 @dataclass(frozen=True)
