@@ -360,9 +360,7 @@ def seed() -> Seed:
                 for n in range(ITEMS)
             )
             session.commit()
-            token = runtime.tokens.create_access_token(
-                user_id=user.id, token_version=user.token_version
-            )
+            token = runtime.tokens.create_access_token(user_id=user.id, stamp=user.security_stamp)
         # Planner statistics, as autovacuum keeps them on a live database: without
         # them PostgreSQL plans the joins for tables of unknown size.
         with runtime.engine.connect() as connection:

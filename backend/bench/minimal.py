@@ -30,7 +30,7 @@ class User(Base):
     full_name: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool]
     is_superuser: Mapped[bool]
-    token_version: Mapped[int]
+    security_stamp: Mapped[str]
     created_at: Mapped[datetime]
 
 
@@ -54,7 +54,7 @@ def create_app() -> Flask:
                 scheme.lower() != "bearer"
                 or user is None
                 or not user.is_active
-                or user.token_version != claims.get("ver")
+                or user.security_stamp != claims.get("stamp")
             ):
                 abort(401)
             return {

@@ -22,6 +22,9 @@ ACCESS_TOKEN_TYPE = "access"  # noqa: S105 (a claim value, not a secret)
 # same token with every request until it expires, and checking it again cost
 # about 130 us of CPU per request. Bounded; only valid tokens get in.
 VERIFIED_TOKENS_CACHED = 4096
+# The largest id any table holds (a 32-bit INTEGER on PostgreSQL): a subject past it
+# names no account, and must not reach the database as a value it cannot take.
+MAX_ID = 2**31 - 1
 
 
 class InvalidTokenError(Exception):
@@ -68,8 +71,14 @@ class PasswordHasher:
 @dataclass(frozen=True, slots=True)
 class AccessTokenClaims:
     user_id: int
-    token_version: int
+    # The user's security stamp when the token was issued: it must still match.
+    stamp: str
     issued_at: datetime
+
+
+def new_security_stamp() -> str:
+    """A user's security stamp (128 random bits): see `User.security_stamp`."""
+    return secrets.token_hex(16)
 
 
 class TokenCodec:
@@ -84,11 +93,11 @@ class TokenCodec:
     def lifetime_seconds(self) -> int:
         return int(self._lifetime.total_seconds())
 
-    def create_access_token(self, *, user_id: int, token_version: int) -> str:
+    def create_access_token(self, *, user_id: int, stamp: str) -> str:
         now = datetime.now(UTC)
         payload: dict[str, Any] = {
             "sub": str(user_id),
-            "ver": token_version,
+            "stamp": stamp,
             "type": ACCESS_TOKEN_TYPE,
             "iat": now,
             "exp": now + self._lifetime,
@@ -111,20 +120,21 @@ class TokenCodec:
                 token,
                 self._key,
                 algorithms=[ALGORITHM],
-                options={"require": ["exp", "iat", "sub", "type"]},
+                options={"require": ["exp", "iat", "sub", "type", "stamp"]},
             )
         except jwt.PyJWTError as exc:
             raise InvalidTokenError(str(exc)) from exc
         if payload.get("type") != ACCESS_TOKEN_TYPE:
             raise InvalidTokenError("not an access token")
-        try:
-            user_id = int(payload["sub"])
-            version = int(payload.get("ver", 0))
-        except (TypeError, ValueError) as exc:
-            raise InvalidTokenError("malformed subject") from exc
+        subject, stamp = payload["sub"], payload["stamp"]
+        if not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
+            raise InvalidTokenError("malformed subject")
+        user_id = int(subject)
+        if not 1 <= user_id <= MAX_ID or not isinstance(stamp, str):
+            raise InvalidTokenError("malformed subject")
         claims = AccessTokenClaims(
             user_id=user_id,
-            token_version=version,
+            stamp=stamp,
             issued_at=datetime.fromtimestamp(payload["iat"], UTC),
         )
         return claims, float(payload["exp"])

@@ -66,3 +66,14 @@ def utcnow() -> datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Ids are never handed out twice: a deleted user's id must not come back as
+        # a new account's. SQLite reuses the largest freed rowid unless the table
+        # says AUTOINCREMENT; PostgreSQL's sequences and MariaDB's AUTO_INCREMENT
+        # (kept across restarts since 10.2.4) never go back. Set here, after the
+        # table is built, so that a model's own __table_args__ cannot drop it.
+        table = cls.__dict__.get("__table__")
+        if table is not None:
+            table.dialect_kwargs["sqlite_autoincrement"] = True

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from alembic import context
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 import app.models  # noqa: F401  (registers every table on Base.metadata)
 from app.core.config import get_settings
@@ -31,9 +34,33 @@ def run_migrations_offline() -> None:
         context.run_migrations()
 
 
+@contextmanager
+def _sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """SQLite changes a table by copying it and dropping the original (batch mode);
+    with foreign keys enforced, that drop would first delete every row referring to
+    the table (ON DELETE CASCADE). SQLite's own recipe: enforcement off around the
+    change (outside any transaction, or the pragma does nothing), checked after."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    connection.commit()
+    try:
+        yield
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migration left rows with dangling references: {broken}")
+        connection.commit()
+    finally:
+        # Whatever happened, the connection goes back to the pool enforcing them.
+        connection.rollback()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+
+
 def run_migrations_online() -> None:
     engine = _engine()
-    with engine.connect() as connection:
+    with engine.connect() as connection, _sqlite_foreign_keys_off(connection):
         context.configure(
             connection=connection,
             target_metadata=target_metadata,

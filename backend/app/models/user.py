@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.core.security import new_security_stamp
 from app.db.base import Base, UTCDateTime, exact_string, utcnow
 
 if TYPE_CHECKING:
@@ -24,8 +25,11 @@ class User(Base):
     full_name: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     is_superuser: Mapped[bool] = mapped_column(default=False)
-    # Bumped when the password changes: access tokens carry it, older ones stop working.
-    token_version: Mapped[int] = mapped_column(default=0)
+    # A random value that access tokens carry and must match: replaced when the
+    # password changes or sessions are revoked, so older tokens stop working; and
+    # never equal between two accounts, so a token can only name the account it was
+    # issued to, whatever happens to ids.
+    security_stamp: Mapped[str] = mapped_column(String(32), default=new_security_stamp)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -110,7 +110,9 @@ def user_from_access_token(*, session: Session, codec: TokenCodec, token: str) -
     except InvalidTokenError as exc:
         raise AuthenticationFailed("Could not validate credentials") from exc
     user = users.get_user(session=session, user_id=claims.user_id)
-    if user is None or user.token_version != claims.token_version:
+    # The stamp, not the id alone, says which account: ids of deleted users are
+    # never reused, and even where one were, the new account has another stamp.
+    if user is None or user.security_stamp != claims.stamp:
         raise AuthenticationFailed("Could not validate credentials")
     if not user.is_active:
         raise PermissionDenied("Inactive user")
@@ -132,7 +134,7 @@ def _issue(
     )
     session.flush()
     return IssuedTokens(
-        access_token=codec.create_access_token(user_id=user.id, token_version=user.token_version),
+        access_token=codec.create_access_token(user_id=user.id, stamp=user.security_stamp),
         expires_in=codec.lifetime_seconds,
         refresh_token=raw,
         refresh_expires_at=expires_at,

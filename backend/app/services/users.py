@@ -9,7 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from app.core.security import PasswordHasher
+from app.core.security import PasswordHasher, new_security_stamp
 from app.models import Group, RefreshToken, User
 from app.services.errors import BadRequest, Conflict, InvalidInput, flush_unique
 
@@ -162,7 +162,7 @@ def change_password(
 
 def revoke_sessions(*, session: Session, user: User) -> None:
     """End every session: refresh tokens go, and access tokens already issued stop working."""
-    user.token_version += 1
+    user.security_stamp = new_security_stamp()
     session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id))
 
 

@@ -132,13 +132,13 @@ def test_login_with_legacy_hash_and_wrong_password_keeps_hash(
 def test_access_token_round_trips_its_claims() -> None:
     codec = TokenCodec(make_settings("sqlite://", ACCESS_TOKEN_EXPIRE_MINUTES=7))
     assert codec.lifetime_seconds == 7 * 60
-    claims = codec.decode_access_token(codec.create_access_token(user_id=42, token_version=3))
-    assert (claims.user_id, claims.token_version) == (42, 3)
+    claims = codec.decode_access_token(codec.create_access_token(user_id=42, stamp="s" * 32))
+    assert (claims.user_id, claims.stamp) == (42, "s" * 32)
 
 
 def test_access_token_checked_before_expires_on_time(monkeypatch: pytest.MonkeyPatch) -> None:
     codec = TokenCodec(make_settings("sqlite://", ACCESS_TOKEN_EXPIRE_MINUTES=5))
-    token = codec.create_access_token(user_id=42, token_version=3)
+    token = codec.create_access_token(user_id=42, stamp="s" * 32)
     issued = time.time()
     assert codec.decode_access_token(token).user_id == 42
     monkeypatch.setattr(time, "time", lambda: issued + 4 * 60)
@@ -151,6 +151,6 @@ def test_access_token_checked_before_expires_on_time(monkeypatch: pytest.MonkeyP
 def test_access_token_from_another_secret_is_refused() -> None:
     ours = TokenCodec(make_settings("sqlite://"))
     theirs = TokenCodec(make_settings("sqlite://", SECRET_KEY="x" * 40))
-    token = theirs.create_access_token(user_id=1, token_version=0)
+    token = theirs.create_access_token(user_id=1, stamp="s" * 32)
     with pytest.raises(InvalidTokenError):
         ours.decode_access_token(token)

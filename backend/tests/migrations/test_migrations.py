@@ -78,3 +78,52 @@ def test_upgrade_is_a_no_op_when_already_at_head(engine: Engine) -> None:
     migrate.upgrade(engine)
     migrate.upgrade(engine)
     assert _current_revisions(engine) == [_head()]
+
+
+BEFORE_STAMPS = "60c74f9f0127"
+
+
+def test_upgrade_to_stamps_keeps_rows_and_references_and_never_reuses_ids(engine: Engine) -> None:
+    """The revision that copies tables on SQLite (AUTOINCREMENT) must not lose a row:
+    dropping the original `users` with foreign keys on would cascade to its items."""
+    migrate.upgrade(engine, BEFORE_STAMPS)
+    now = "2026-01-01 00:00:00"
+    with engine.begin() as connection:
+        for n in (1, 2):
+            connection.execute(
+                text(
+                    "INSERT INTO users (email, hashed_password, is_active, is_superuser,"
+                    " token_version, created_at, updated_at)"
+                    " VALUES (:email, 'x', true, false, 0, :now, :now)"
+                ),
+                {"email": f"u{n}@example.com", "now": now},
+            )
+        newest = connection.execute(text("SELECT MAX(id) FROM users")).scalar_one()
+        connection.execute(
+            text(
+                "INSERT INTO items (title, owner_id, created_at, updated_at)"
+                " VALUES ('kept', :owner, :now, :now)"
+            ),
+            {"owner": newest, "now": now},
+        )
+
+    migrate.upgrade(engine)
+
+    with engine.begin() as connection:
+        stamps = connection.execute(text("SELECT security_stamp FROM users")).scalars().all()
+        assert len(stamps) == 2 and len(set(stamps)) == 2 and all(len(s) == 32 for s in stamps)
+        assert connection.execute(text("SELECT owner_id FROM items")).scalars().all() == [newest]
+        connection.execute(text("DELETE FROM users WHERE id = :id"), {"id": newest})
+        assert connection.execute(text("SELECT COUNT(*) FROM items")).scalar_one() == 0
+        connection.execute(
+            text(
+                "INSERT INTO users (email, hashed_password, is_active, is_superuser,"
+                " security_stamp, created_at, updated_at)"
+                " VALUES ('new@example.com', 'x', true, false, :stamp, :now, :now)"
+            ),
+            {"stamp": "s" * 32, "now": now},
+        )
+        new_id = connection.execute(
+            text("SELECT id FROM users WHERE email = 'new@example.com'")
+        ).scalar_one()
+    assert new_id > newest

@@ -78,5 +78,5 @@ def make_item(session: Session, owner: User, *, title: str = "An item") -> Item:
 
 
 def auth_headers(runtime: Runtime, user: User) -> dict[str, str]:
-    token = runtime.tokens.create_access_token(user_id=user.id, token_version=user.token_version)
+    token = runtime.tokens.create_access_token(user_id=user.id, stamp=user.security_stamp)
     return {"Authorization": f"Bearer {token}"}

@@ -32,7 +32,7 @@ def claims(user: User, **changes: Any) -> dict[str, Any]:
     now = datetime.now(UTC)
     values: dict[str, Any] = {
         "sub": str(user.id),
-        "ver": user.token_version,
+        "stamp": user.security_stamp,
         "type": "access",
         "iat": now,
         "exp": now + timedelta(minutes=15),
@@ -106,8 +106,17 @@ BAD_TOKENS: dict[str, TokenBuilder] = {
     "sub not a user id": lambda key, user, other: jwt.encode(
         claims(user, sub="jane@example.com"), key, algorithm="HS256"
     ),
-    "stale token version": lambda key, user, other: jwt.encode(
-        claims(user, ver=user.token_version + 1), key, algorithm="HS256"
+    "stale security stamp": lambda key, user, other: jwt.encode(
+        claims(user, stamp="0" * 32), key, algorithm="HS256"
+    ),
+    "no security stamp": lambda key, user, other: jwt.encode(
+        claims(user, stamp=None), key, algorithm="HS256"
+    ),
+    "sub past any id": lambda key, user, other: jwt.encode(
+        claims(user, sub=str(10**20)), key, algorithm="HS256"
+    ),
+    "sub not a decimal id": lambda key, user, other: jwt.encode(
+        claims(user, sub=f" {user.id}"), key, algorithm="HS256"
     ),
 }
 

@@ -96,7 +96,7 @@ class Actor:
                 user = make_user(session, self.runtime)
                 self.user_id = user.id
             token = self.runtime.tokens.create_access_token(
-                user_id=user.id, token_version=user.token_version
+                user_id=user.id, stamp=user.security_stamp
             )
         return {"Authorization": f"Bearer {token}"}
 
