@@ -60,6 +60,17 @@ def get_user(*, session: Session, user_id: int) -> User | None:
     return session.scalars(_USER_WITH_GRANTS, {"user_id": user_id}).unique().first()
 
 
+def login_key(email: str) -> str:
+    """The account a login with this address reaches: the address as lookups
+    normalize it (case, full-width letters, ideographic dots in the domain), so that
+    every spelling of one account counts as one, e.g. for rate limits. Text that is
+    no valid address reaches no account; it is only folded."""
+    try:
+        return normalize_email(email)
+    except InvalidInput:
+        return email.strip().lower()
+
+
 def get_user_by_email(*, session: Session, email: str) -> User | None:
     try:
         normalized = normalize_email(email)

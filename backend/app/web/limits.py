@@ -19,6 +19,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from app.core.config import Settings
+from app.services import users
 from app.web.db import runtime
 from app.web.payload import form_or_json
 
@@ -52,6 +53,6 @@ def setting(name: str) -> Callable[[], str]:
 
 def login_account_key() -> str:
     """The account a login attempt targets, so one account can't be brute-forced
-    from many addresses."""
+    from many addresses, nor under other spellings of its email."""
     username = form_or_json().get("username")
-    return "login:" + (username.strip().lower() if isinstance(username, str) else "-")
+    return "login:" + (users.login_key(username) if isinstance(username, str) else "-")

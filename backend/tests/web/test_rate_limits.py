@@ -21,7 +21,7 @@ from app.models import User
 from app.runtime import Runtime
 from tests.utils.apps import app_with_settings
 from tests.utils.assertions import assert_error
-from tests.utils.factories import DEFAULT_PASSWORD
+from tests.utils.factories import DEFAULT_PASSWORD, make_user
 from tests.utils.smtp import free_port
 
 LOGIN = "/api/v1/login/access-token"
@@ -84,6 +84,21 @@ def test_login_per_account_limit_applies_across_addresses(
     )
     # Other accounts are unaffected.
     assert_not_limited(attempt_login(client, "someone-else@example.com", address="10.0.0.3"))
+
+
+def test_login_per_account_limit_applies_to_every_spelling_of_the_address(
+    runtime: Runtime, db: Session
+) -> None:
+    """Login folds full-width letters and ideographic dots in the domain, and case:
+    the limit counts every spelling that reaches the same account as one."""
+    make_user(db, runtime, email="user@example.com")
+    client = limited_client(runtime, RATE_LIMIT_LOGIN_ACCOUNT="2/minute")
+    assert attempt_login(client, "user@example.com", address="10.0.0.1").status_code == 401
+    assert attempt_login(client, "USER@Example.COM", address="10.0.0.2").status_code == 401
+
+    for spelling in ("user@\uff45x\uff41mpl\uff45.com", "user@example\u3002com", "User@EXAMPLE.com"):
+        assert_rate_limited(attempt_login(client, spelling, DEFAULT_PASSWORD, address="10.0.0.3"))
+    assert_rate_limited(attempt_login(client, "user@example.com", DEFAULT_PASSWORD))
 
 
 def test_login_per_account_limit_counts_json_logins(
