@@ -105,7 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL)
-    runtime = Runtime.from_settings(settings)
+    # No statement timeout: a migration takes the time it takes, and the start-up
+    # lock waits for the replica that holds it.
+    runtime = Runtime.from_settings(settings, statement_timeout=0)
     try:
         if args.command in ("wait-for-db", "prestart"):
             wait_for_db(runtime)

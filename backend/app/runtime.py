@@ -40,8 +40,11 @@ class Runtime:
         self.autocommit_sessions = create_session_factory(self.autocommit_engine)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Runtime:
-        engine = create_db_engine(settings)
+    def from_settings(
+        cls, settings: Settings, *, statement_timeout: float | None = None
+    ) -> Runtime:
+        """`statement_timeout`: see `create_db_engine`; the setting's by default."""
+        engine = create_db_engine(settings, statement_timeout=statement_timeout)
         return cls(
             settings=settings,
             engine=engine,

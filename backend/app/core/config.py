@@ -102,6 +102,14 @@ class Settings(BaseSettings):
     DATABASE_POOL_SIZE: int = Field(default=10, ge=1)
     DATABASE_MAX_OVERFLOW: int = Field(default=5, ge=0)
     DATABASE_ECHO: bool = False
+    # Seconds to wait for a new connection, or for a free one in the pool
+    # (whole seconds: PostgreSQL's client counts in them, from 2).
+    DATABASE_CONNECT_TIMEOUT: int = Field(default=5, ge=2, le=300)
+    # Seconds a statement may run before the database cancels it; the client gives
+    # up one second later on a database that does not answer at all. Either way the
+    # request gets a 503 instead of hanging. 0: no limit. Operations (`python -m
+    # app`: migrations, the start-up lock) have none.
+    DATABASE_STATEMENT_TIMEOUT: float = Field(default=5, ge=0, le=3600)
 
     # HTTP
     # How many reverse proxies (Traefik) stand in front and set X-Forwarded-*.
@@ -134,6 +142,9 @@ class Settings(BaseSettings):
     # Rate limits (Flask-Limiter syntax). Stored in Redis when REDIS_URL is set.
     RATE_LIMIT_ENABLED: bool = True
     RATE_LIMIT_STORAGE_URL: str | None = None
+    # Seconds any call to the limits' store may take; past it the limits are
+    # counted in memory until the store answers again.
+    RATE_LIMIT_STORAGE_TIMEOUT: float = Field(default=1.0, gt=0, le=30)
     RATE_LIMIT_LOGIN_ACCOUNT: str = "10/minute"
     RATE_LIMIT_LOGIN_IP: str = "100/minute"
     RATE_LIMIT_PASSWORD_RECOVERY: str = "5/minute"  # noqa: S105 (not a secret)

@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
+from app.db import drivers
 
 
 def _normalise_url(url: str) -> str:
@@ -24,16 +25,26 @@ def _normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms:d}")
+        cursor.close()
+
+    return set_pragmas
 
 
-def create_db_engine(settings: Settings, **overrides: Any) -> Engine:
+def create_db_engine(
+    settings: Settings, *, statement_timeout: float | None = None, **overrides: Any
+) -> Engine:
+    """The engine for `settings.DATABASE_URL`, every wait on the database bounded
+    (app/db/drivers.py). `statement_timeout` overrides the setting's; 0 means none
+    (operations such as migrations, which take the time they take)."""
     url = _normalise_url(settings.DATABASE_URL)
+    if statement_timeout is None:
+        statement_timeout = settings.DATABASE_STATEMENT_TIMEOUT
     # No pool_pre_ping: it costs a round trip per request. A dropped connection
     # fails one request with 503 and the pool replaces it.
     kwargs: dict[str, Any] = {"echo": settings.DATABASE_ECHO}
@@ -45,13 +56,22 @@ def create_db_engine(settings: Settings, **overrides: Any) -> Engine:
         kwargs |= {
             "pool_size": settings.DATABASE_POOL_SIZE,
             "max_overflow": settings.DATABASE_MAX_OVERFLOW,
+            # A request waits this long for a free connection, then gets a 503.
+            "pool_timeout": settings.DATABASE_CONNECT_TIMEOUT,
             # Servers drop idle connections (MariaDB's wait_timeout); recycle first.
             "pool_recycle": 1800,
+            "connect_args": drivers.connect_args(
+                make_url(url),
+                connect_timeout=settings.DATABASE_CONNECT_TIMEOUT,
+                statement_timeout=statement_timeout,
+            ),
         }
     kwargs |= overrides
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        busy_ms = drivers.sqlite_busy_timeout_ms(statement_timeout)
+        event.listen(engine, "connect", _sqlite_pragmas(busy_ms))
+    drivers.bound_waits(engine, statement_timeout=statement_timeout)
     return engine
 
 

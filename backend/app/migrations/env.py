@@ -20,7 +20,8 @@ def _engine() -> Engine:
     engine = config.attributes.get("engine")
     if isinstance(engine, Engine):
         return engine
-    return create_db_engine(get_settings())
+    # No statement timeout: a migration takes the time it takes.
+    return create_db_engine(get_settings(), statement_timeout=0)
 
 
 def run_migrations_offline() -> None:

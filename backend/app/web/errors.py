@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, current_app, jsonify
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
@@ -60,13 +60,22 @@ def error_result(exc: BaseException) -> ErrorResult:
         response_headers = exc.get_response().headers
         headers = {k: response_headers[k] for k in _KEPT_HEADERS if k in response_headers}
         return body, status, headers
-    if isinstance(exc, OperationalError | PoolTimeout) or (
-        isinstance(exc, DBAPIError) and exc.connection_invalidated
-    ):
+    if _database_unavailable(exc):
         logger.error("database unavailable [request %s]: %s", request_id.current(), exc)
         return {"message": "The database is unavailable, try again later"}, 503, {}
     logger.exception("unhandled error [request %s]", request_id.current(), exc_info=exc)
     return {"message": "Internal server error", "request_id": request_id.current()}, 500, {}
+
+
+def _database_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, OperationalError | PoolTimeout) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        return True
+    # The driver's own error, where SQLAlchemy does not wrap it: setting a pooled
+    # connection's isolation level as it is checked out (a round trip on MariaDB).
+    dbapi = current_app.extensions["runtime"].engine.dialect.loaded_dbapi
+    return isinstance(exc, dbapi.OperationalError | dbapi.InterfaceError)
 
 
 def _flask_handler(exc: Exception) -> Response:

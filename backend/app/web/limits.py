@@ -27,11 +27,23 @@ limiter = Limiter(key_func=get_remote_address, headers_enabled=True)
 
 
 def init_app(app: Flask, settings: Settings) -> None:
+    url = settings.rate_limit_storage_url
+    timeout = settings.RATE_LIMIT_STORAGE_TIMEOUT
     app.config.update(
         RATELIMIT_ENABLED=True,  # per app: see _disabled_for_this_app
-        RATELIMIT_STORAGE_URI=settings.rate_limit_storage_url,
-        # If Redis goes away, keep serving rather than fail every login.
+        RATELIMIT_STORAGE_URI=url,
+        # Every call to Redis is bounded: a store that accepts connections and
+        # never answers must not hold requests (redis-py waits forever by default).
+        RATELIMIT_STORAGE_OPTIONS=(
+            {"socket_timeout": timeout, "socket_connect_timeout": timeout}
+            if url.startswith(("redis://", "rediss://", "unix://"))
+            else {}
+        ),
+        # If Redis goes away or hangs, keep counting in memory (each process on its
+        # own) until it answers again, rather than fail every login...
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        # ...and an error past that lets the request through, logged, never a 500.
+        RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_KEY_PREFIX=f"ratelimit:{settings.PROJECT_NAME}",
     )
     limiter.init_app(app)

@@ -51,16 +51,18 @@ class FaultProxy:
         self._loop.close()
 
     def blackhole(self) -> None:
-        self._call(lambda event: event.clear())
+        self._switch(forwarding=False)
 
     def heal(self) -> None:
-        self._call(lambda event: event.set())
+        self._switch(forwarding=True)
 
-    def _call(self, change: object) -> None:
-        assert self._open is not None and callable(change)
-
+    def _switch(self, *, forwarding: bool) -> None:
         async def apply() -> None:
-            change(self._open)
+            assert self._open is not None
+            if forwarding:
+                self._open.set()
+            else:
+                self._open.clear()
 
         asyncio.run_coroutine_threadsafe(apply(), self._loop).result(timeout=5)
 
@@ -83,7 +85,7 @@ class FaultProxy:
     ) -> None:
         task = asyncio.current_task()
         assert task is not None and self._open is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         server_out: asyncio.StreamWriter | None = None
         try:
             # A new connection during a blackhole is accepted and then hears nothing.
@@ -98,7 +100,7 @@ class FaultProxy:
             for writer in (client_out, server_out):
                 if writer is not None:
                     writer.close()
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
 
     async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         assert self._open is not None

@@ -96,7 +96,11 @@ def test_login_per_account_limit_applies_to_every_spelling_of_the_address(
     assert attempt_login(client, "user@example.com", address="10.0.0.1").status_code == 401
     assert attempt_login(client, "USER@Example.COM", address="10.0.0.2").status_code == 401
 
-    for spelling in ("user@\uff45x\uff41mpl\uff45.com", "user@example\u3002com", "User@EXAMPLE.com"):
+    for spelling in (
+        "user@\uff45x\uff41mpl\uff45.com",
+        "user@example\u3002com",
+        "User@EXAMPLE.com",
+    ):
         assert_rate_limited(attempt_login(client, spelling, DEFAULT_PASSWORD, address="10.0.0.3"))
     assert_rate_limited(attempt_login(client, "user@example.com", DEFAULT_PASSWORD))
 
