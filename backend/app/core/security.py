@@ -58,12 +58,15 @@ class PasswordHasher:
     def verify(self, password: str, hashed: str | None) -> tuple[bool, str | None]:
         """Check `password`; return (ok, new_hash) where new_hash is set when the
         stored hash used an older scheme or weaker parameters and should be replaced."""
-        if hashed is None:
-            self._context.verify(password, self._dummy_hash)
-            return False, None
         try:
+            if hashed is None:
+                self._context.verify(password, self._dummy_hash)
+                return False, None
             ok, new_hash = self._context.verify_and_update(password, hashed)
-        except ValueError:  # an unknown or corrupt hash never matches
+        except ValueError:
+            # An unknown or corrupt hash never matches; nor does a password passlib
+            # refuses to hash (over 4 KiB), and it must fail the same way whether or
+            # not the account exists.
             return False, None
         return bool(ok), new_hash
 

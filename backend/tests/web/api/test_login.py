@@ -107,6 +107,18 @@ def test_login_with_wrong_password_or_unknown_email_gives_same_answer(
     assert "Set-Cookie" not in unknown_email.headers
 
 
+def test_login_with_password_over_4_kib_gives_same_answer_for_unknown_and_known_email(
+    client: FlaskClient, user: User
+) -> None:
+    """The password hasher refuses secrets over 4 KiB: that must not tell (a 500 for
+    one, a 401 for the other) whether the account exists."""
+    huge = "p" * 5000
+    known = login(client, user.email, huge)
+    unknown = login(client, "nobody@example.com", huge)
+    assert known.status_code == unknown.status_code == 401
+    assert assert_error(known, 401) == assert_error(unknown, 401)
+
+
 def test_login_of_inactive_user_is_refused(
     client: FlaskClient, db: Session, runtime: Runtime
 ) -> None:
