@@ -190,6 +190,26 @@ PY
 
 # --- the Swarm stack ---------------------------------------------------------------
 
+# Redis holds counters of the rate limits after requests that count (a login):
+# in memory instead, each server process would count its own.
+rate_limit_counters() {
+  local container="$1"
+  docker exec "$container" redis-cli --scan --pattern '*ratelimit*' 2>/dev/null | head -n 1
+}
+
+check_rate_limits_in_redis() {
+  local redis_id
+  if ! "${COMPOSE[@]}" logs --no-color backend 2>&1 | grep -q 'rate limits: counted in redis'; then
+    fail "the backend's start-up log does not say the rate limits are counted in Redis"
+  fi
+  redis_id="$(containers_of redis | head -n 1)"
+  if [[ -z "$redis_id" || -z "$(rate_limit_counters "$redis_id")" ]]; then
+    fail "no rate-limit counter in Redis after the live suite's logins"
+    return 0
+  fi
+  log "rate limits: counted in Redis, shared by every backend process"
+}
+
 free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])'
 }
@@ -366,6 +386,22 @@ check_swarm_routes() {
   [[ "$redirect" =~ ^30[18]\ https://${SWARM_DOMAIN}[:/] ]] ||
     fail "Swarm: HTTP is not sent to HTTPS ($redirect)"
   log "Swarm: through Traefik by host name, the API's health check, the app's page, HTTP to HTTPS"
+  check_swarm_rate_limits
+}
+
+check_swarm_rate_limits() {
+  local redis_id status
+  status="$(curl -sk --max-time 10 --resolve "$SWARM_DOMAIN:$SWARM_HTTPS_PORT:$SWARM_ADDRESS" \
+    -o /dev/null -w '%{http_code}' -d 'username=nobody@example.com&password=wrong-password' \
+    "https://$SWARM_DOMAIN:$SWARM_HTTPS_PORT/api/v1/login/access-token" || true)"
+  redis_id="$(docker ps -q --filter "label=com.docker.swarm.service.name=${SWARM_STACK}_redis" | head -n 1)"
+  if [[ "$status" != 401 ]]; then
+    fail "Swarm: a wrong login answered $status, not 401"
+  elif [[ -z "$redis_id" || -z "$(rate_limit_counters "$redis_id")" ]]; then
+    fail "Swarm: no rate-limit counter in Redis after a login"
+  else
+    log "Swarm: rate limits counted in Redis"
+  fi
 }
 
 check_swarm_stack() {
@@ -466,6 +502,7 @@ main() {
   log "suite run in $((SECONDS - phase))s"
 
   check_through_proxy
+  check_rate_limits_in_redis
   check_health
   check_non_root
   check_worker_without_flask

@@ -12,6 +12,7 @@ numbers: docs/performance.md.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 from pathlib import Path
 
@@ -20,6 +21,9 @@ from granian.constants import Interfaces
 from granian.server import MPServer, MTServer
 
 from app.core.config import Settings, get_settings
+from app.core.logging import configure_logging
+
+logger = logging.getLogger("app.web.server")
 
 APP_DIR = Path(__file__).resolve().parents[1]
 TARGET = "app.web:create_app"
@@ -39,6 +43,26 @@ def check(settings: Settings) -> None:
             f"WEB_THREADS={settings.WEB_THREADS} exceeds DATABASE_POOL_SIZE="
             f"{settings.DATABASE_POOL_SIZE}: give each thread of a worker a pooled connection"
         )
+
+
+def announce_rate_limits(settings: Settings, processes: int) -> None:
+    """Say where the rate limits are counted: without a shared store each server
+    process counts its own, so every limit is multiplied by their number."""
+    if not settings.RATE_LIMIT_ENABLED:
+        logger.info("rate limits: off (RATE_LIMIT_ENABLED=false)")
+    elif settings.rate_limit_storage_url != "memory://":
+        store = settings.rate_limit_storage_url.split("://", 1)[0]
+        logger.info("rate limits: counted in %s, shared by every server process", store)
+    elif processes > 1:
+        logger.warning(
+            "rate limits: counted in each process's memory (no RATE_LIMIT_STORAGE_URL or "
+            "REDIS_URL), so with %d server processes every limit lets up to %d times as "
+            "many requests through; set REDIS_URL to share them",
+            processes,
+            processes,
+        )
+    else:
+        logger.info("rate limits: counted in memory (one server process)")
 
 
 def build(settings: Settings, *, host: str, port: int, reload: bool = False) -> MPServer | MTServer:
@@ -71,7 +95,10 @@ def main(argv: list[str] | None = None) -> None:
         "--reload", action="store_true", help="one worker, restarted when app/ changes (dev)"
     )
     args = parser.parse_args(argv)
-    server = build(get_settings(), host=args.host, port=args.port, reload=args.reload)
+    settings = get_settings()
+    configure_logging(settings.LOG_LEVEL)
+    server = build(settings, host=args.host, port=args.port, reload=args.reload)
+    announce_rate_limits(settings, server.workers)
     try:
         server.serve()
     except RuntimeError as exc:

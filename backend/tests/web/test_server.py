@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import subprocess
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.core.config import Settings
-from app.web.server import build
+from app.web.server import announce_rate_limits, build
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
@@ -35,6 +36,30 @@ def test_build_server_runs_one_worker_when_reloading() -> None:
 def test_build_server_refuses_more_threads_than_pooled_connections() -> None:
     with pytest.raises(SystemExit, match="WEB_THREADS=11 exceeds DATABASE_POOL_SIZE=10"):
         build(settings(WEB_THREADS=11, DATABASE_POOL_SIZE=10), host="127.0.0.1", port=8000)
+
+
+@pytest.mark.parametrize(
+    ("values", "processes", "level", "says"),
+    [
+        ({"REDIS_URL": "redis://cache:6379/0"}, 4, logging.INFO, "counted in redis, shared"),
+        ({}, 4, logging.WARNING, "with 4 server processes every limit lets up to 4 times"),
+        ({}, 1, logging.INFO, "counted in memory (one server process)"),
+        ({"RATE_LIMIT_ENABLED": False}, 4, logging.INFO, "off"),
+    ],
+    ids=["redis", "memory, several processes", "memory, one process", "off"],
+)
+def test_start_says_where_rate_limits_are_counted(
+    caplog: pytest.LogCaptureFixture,
+    values: dict[str, object],
+    processes: int,
+    level: int,
+    says: str,
+) -> None:
+    with caplog.at_level(logging.INFO, logger="app.web.server"):
+        announce_rate_limits(settings(**values), processes)
+    [record] = caplog.records
+    assert record.levelno == level
+    assert says in record.getMessage()
 
 
 def test_serve_on_a_port_in_use_says_so_without_a_traceback(tmp_path: Path) -> None:
