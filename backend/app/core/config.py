@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     SECRET_KEY: SecretStr = SecretStr("changethis")
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
     REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=14, ge=1)
+    # Seconds after a refresh during which the same (now rotated) cookie may be
+    # presented again and still work: two tabs refreshing at once. Later, such a
+    # reuse means the token leaked, and ends the whole session.
+    REFRESH_REUSE_GRACE_SECONDS: int = Field(default=10, ge=0, le=300)
     PASSWORD_RESET_TOKEN_EXPIRE_MINUTES: int = Field(default=60, ge=1)
     # Marks the refresh cookie Secure; turn on whenever the site is served over HTTPS.
     REFRESH_COOKIE_SECURE: bool = False

@@ -56,36 +56,51 @@ def refresh(
     *, session: Session, codec: TokenCodec, settings: Settings, refresh_token: str | None
 ) -> IssuedTokens:
     """Rotate: the presented token is spent and a new one of the same family issued.
-    A spent token presented again means it leaked: the whole family is revoked."""
+
+    A spent token presented again within REFRESH_REUSE_GRACE_SECONDS of its rotation
+    is a second tab refreshing at the same moment: it gets a token of the family too.
+    Later, it means the token leaked: the whole family is revoked."""
     if not refresh_token:
         raise AuthenticationFailed(INVALID_REFRESH)
     stored = session.scalar(
         select(RefreshToken).where(RefreshToken.token_hash == hash_opaque_token(refresh_token))
     )
     now = utcnow()
-    if stored is None:
+    if stored is None or stored.expires_at <= now:
         raise AuthenticationFailed(INVALID_REFRESH)
-    if stored.revoked_at is not None:
+    grace = timedelta(seconds=settings.REFRESH_REUSE_GRACE_SECONDS)
+    if stored.revoked_at is not None and now - stored.revoked_at > grace:
         revoke_family(session=session, family_id=stored.family_id)
         raise AuthenticationFailed(INVALID_REFRESH)
-    if stored.expires_at <= now:
-        raise AuthenticationFailed(INVALID_REFRESH)
-    # Spend the token atomically so two concurrent refreshes cannot both succeed.
-    spent = session.execute(
-        update(RefreshToken)
-        .where(RefreshToken.id == stored.id, RefreshToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(spent, "rowcount", 0) != 1:
-        revoke_family(session=session, family_id=stored.family_id)
-        raise AuthenticationFailed(INVALID_REFRESH)
+    if stored.revoked_at is None:
+        # Spend it atomically: of two refreshes at once, one rotates it...
+        spent = session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.id == stored.id, RefreshToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        # ...and the other finds it rotated this instant, within the grace window:
+        # it goes on as long as the family was not revoked meanwhile (a locking read
+        # sees the latest committed state).
+        if getattr(spent, "rowcount", 0) != 1 and (
+            grace.total_seconds() == 0 or not _still_stored(session, stored.id)
+        ):
+            revoke_family(session=session, family_id=stored.family_id)
+            raise AuthenticationFailed(INVALID_REFRESH)
     user = users.get_user(session=session, user_id=stored.user_id)
     if user is None or not user.is_active:
         raise AuthenticationFailed(INVALID_REFRESH)
     return _issue(
         session=session, codec=codec, settings=settings, user=user, family=stored.family_id
     )
+
+
+def _still_stored(session: Session, token_id: int) -> bool:
+    found = session.scalar(
+        select(RefreshToken.id).where(RefreshToken.id == token_id).with_for_update()
+    )
+    return found is not None
 
 
 def logout(*, session: Session, refresh_token: str | None) -> None:

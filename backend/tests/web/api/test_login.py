@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
@@ -42,6 +44,17 @@ def use_refresh_cookie(client: FlaskClient, value: str) -> TestResponse:
     """Refresh presenting `value`, as a client holding that (perhaps stolen) cookie would."""
     client.set_cookie(COOKIE, value, path=COOKIE_PATH)
     return client.post(REFRESH)
+
+
+def past_reuse_grace(db: Session, runtime: Runtime) -> None:
+    """Move every rotation back past the grace window, as if that time had passed."""
+    grace = timedelta(seconds=runtime.settings.REFRESH_REUSE_GRACE_SECONDS + 1)
+    db.execute(
+        update(RefreshToken)
+        .where(RefreshToken.revoked_at.is_not(None))
+        .values(revoked_at=datetime.now(UTC) - grace)
+    )
+    db.commit()
 
 
 def set_cookie_attributes(response: TestResponse) -> dict[str, str]:
@@ -173,7 +186,7 @@ def test_refresh_token_is_stored_only_as_a_hash(
 
 
 def test_refresh_rotates_cookie_and_old_one_stops_working(
-    client: FlaskClient, runtime: Runtime, user: User
+    client: FlaskClient, db: Session, runtime: Runtime, user: User
 ) -> None:
     login(client, user.email)
     first = refresh_cookie(client)
@@ -186,18 +199,22 @@ def test_refresh_rotates_cookie_and_old_one_stops_working(
     assert set_cookie_attributes(response)["path"] == COOKIE_PATH
 
     assert first is not None
+    past_reuse_grace(db, runtime)
     reused = use_refresh_cookie(client, first)
     assert_error(reused, 401)
     assert reused.headers["WWW-Authenticate"] == "Bearer"
 
 
-def test_refresh_with_reused_token_revokes_whole_family(client: FlaskClient, user: User) -> None:
+def test_refresh_with_reused_token_revokes_whole_family(
+    client: FlaskClient, db: Session, runtime: Runtime, user: User
+) -> None:
     login(client, user.email)
     stolen = refresh_cookie(client)
     assert client.post(REFRESH).status_code == 200
     newest = refresh_cookie(client)
     assert stolen is not None
     assert newest is not None
+    past_reuse_grace(db, runtime)
 
     assert_error(use_refresh_cookie(client, stolen), 401)
     # The legitimate holder of the newest token is logged out too.
@@ -205,7 +222,7 @@ def test_refresh_with_reused_token_revokes_whole_family(client: FlaskClient, use
 
 
 def test_refresh_reuse_leaves_other_sessions_alone(
-    client: FlaskClient, app: Flask, user: User
+    client: FlaskClient, app: Flask, db: Session, runtime: Runtime, user: User
 ) -> None:
     other_device = app.test_client()
     login(other_device, user.email)
@@ -213,8 +230,59 @@ def test_refresh_reuse_leaves_other_sessions_alone(
     stolen = refresh_cookie(client)
     assert client.post(REFRESH).status_code == 200
     assert stolen is not None
+    past_reuse_grace(db, runtime)
     assert_error(use_refresh_cookie(client, stolen), 401)
     assert other_device.post(REFRESH).status_code == 200
+
+
+def test_refresh_twice_with_same_cookie_within_grace_both_succeed_and_family_stays(
+    client: FlaskClient, app: Flask, runtime: Runtime, user: User
+) -> None:
+    """Two tabs waking at once both present the cookie they share."""
+    login(client, user.email)
+    shared = refresh_cookie(client)
+    assert shared is not None
+    other_tab = app.test_client()
+
+    first = client.post(REFRESH)
+    second = use_refresh_cookie(other_tab, shared)
+    assert_token_response(first, runtime)
+    assert_token_response(second, runtime)
+    for tab in (client, other_tab):
+        assert tab.post(REFRESH).status_code == 200
+        assert tab.post(REFRESH).status_code == 200
+
+
+def test_refresh_with_same_cookie_at_the_same_instant_succeeds_twice(
+    app: Flask, client: FlaskClient, user: User
+) -> None:
+    login(client, user.email)
+    shared = refresh_cookie(client)
+    assert shared is not None
+    start = threading.Barrier(2)
+
+    def refresh_in_a_tab() -> int:
+        tab = app.test_client()
+        tab.set_cookie(COOKIE, shared, path=COOKIE_PATH)
+        start.wait()
+        return tab.post(REFRESH).status_code
+
+    with ThreadPoolExecutor(2) as pool:
+        statuses = list(pool.map(lambda _: refresh_in_a_tab(), range(2)))
+    assert statuses == [200, 200]
+
+
+def test_refresh_reuse_after_grace_revokes_the_family(
+    client: FlaskClient, app: Flask, db: Session, runtime: Runtime, user: User
+) -> None:
+    login(client, user.email)
+    shared = refresh_cookie(client)
+    assert shared is not None
+    assert client.post(REFRESH).status_code == 200
+    past_reuse_grace(db, runtime)
+
+    assert_error(use_refresh_cookie(app.test_client(), shared), 401)
+    assert_error(client.post(REFRESH), 401)
 
 
 def test_refresh_with_expired_token_is_unauthorized(
