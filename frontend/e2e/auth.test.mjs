@@ -148,7 +148,16 @@ e2e('a visitor signs up, changes the password and deletes the account', async ({
   await page.waitForURL(/\/login$/)
   await logIn(page, email, 'second-password')
 
+  // A new email address is confirmed with the password.
+  const moved = `${unique('moved')}@example.com`
   await page.goto('/settings')
+  await page.getByLabel('Email').fill(moved)
+  await page.getByLabel('Password, to confirm the new address').fill('second-password')
+  await shot('settings-new-email')
+  await page.getByRole('button', { name: 'Save profile' }).click()
+  await page.getByText('Profile saved.').waitFor()
+  assert.equal(await page.getByLabel('Password, to confirm the new address').count(), 0)
+
   await shot('settings')
   await page.getByRole('button', { name: 'Delete account' }).click()
   await page
@@ -156,7 +165,7 @@ e2e('a visitor signs up, changes the password and deletes the account', async ({
     .getByRole('button', { name: 'Delete my account' })
     .click()
   await page.waitForURL(/\/login$/)
-  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Email').fill(moved)
   await page.getByLabel('Password', { exact: true }).fill('second-password')
   await page.getByRole('button', { name: 'Log in' }).click()
   await page.getByRole('alert').getByText('Incorrect email or password').waitFor()

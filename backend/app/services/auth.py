@@ -190,15 +190,12 @@ def reset_password(
         raise BadRequest(INVALID_RESET)
     user = users.get_user(session=session, user_id=stored.user_id)
     if user is None or not user.is_active:
+        # Spent all the same (the caller commits it): reactivating the account
+        # must not bring the link back to life.
         raise BadRequest(INVALID_RESET)
     users.set_password(session=session, hasher=hasher, user=user, password=new_password)
     # Any other outstanding reset link for this account dies with this one.
-    session.execute(
-        update(PasswordResetToken)
-        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    users.revoke_reset_links(session=session, user=user)
     session.flush()
     return user
 

@@ -7,19 +7,17 @@ from sqlalchemy.orm import Session
 
 
 class ServiceError(Exception):
-    """Base class: `message` is safe to show to the client."""
+    """Base class: `message` is safe to show to the client; `errors` names the
+    fields at fault, when some are."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.errors = errors or {}
 
 
 class InvalidInput(ServiceError):
     """The request is well-formed but a value breaks a rule (422)."""
-
-    def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
-        super().__init__(message)
-        self.errors = errors or {}
 
 
 class BadRequest(ServiceError):

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.core.security import PasswordHasher, new_security_stamp
-from app.models import Group, RefreshToken, User
+from app.db.base import utcnow
+from app.models import Group, PasswordResetToken, RefreshToken, User
 from app.services.errors import BadRequest, Conflict, InvalidInput, flush_unique
 
 PASSWORD_MIN_LENGTH = 8
@@ -129,12 +130,15 @@ def create_user(
 def update_user(
     *, session: Session, hasher: PasswordHasher, user: User, changes: Mapping[str, Any]
 ) -> User:
-    """Apply the given fields; a new password revokes every session of the user."""
+    """Apply the given fields. A new password, or deactivation, revokes every session
+    of the user; a new email or deactivation kills outstanding password-reset links."""
     if "email" in changes and changes["email"] is not None:
         email = normalize_email(changes["email"])
         if email != user.email:
             _ensure_email_free(session, email, except_id=user.id)
             user.email = email
+            # A link sent to the old address must not reset the moved account.
+            revoke_reset_links(session=session, user=user)
     if "full_name" in changes:
         user.full_name = changes["full_name"]
     for flag in ("is_active", "is_superuser"):
@@ -144,8 +148,35 @@ def update_user(
         set_password(session=session, hasher=hasher, user=user, password=changes["password"])
     if changes.get("is_active") is False:
         revoke_sessions(session=session, user=user)
+        revoke_reset_links(session=session, user=user)
     flush_unique(session, EMAIL_TAKEN)
     return user
+
+
+def update_own_account(
+    *,
+    session: Session,
+    hasher: PasswordHasher,
+    user: User,
+    changes: Mapping[str, Any],
+    current_password: str | None,
+) -> User:
+    """A user's change to their own account. A new email address needs the current
+    password: a session left open on a shared computer must not be enough to move
+    the account (and its password resets) to someone else's mailbox. It is checked
+    before the address, so that taken addresses cannot be probed without it."""
+    email = changes.get("email")
+    if email is not None and normalize_email(email) != user.email:
+        ok = (
+            current_password is not None
+            and hasher.verify(current_password, user.hashed_password)[0]
+        )
+        if not ok:
+            raise BadRequest(
+                "Confirm a new email address with your current password",
+                {"current_password": "Missing or incorrect"},
+            )
+    return update_user(session=session, hasher=hasher, user=user, changes=changes)
 
 
 def set_password(*, session: Session, hasher: PasswordHasher, user: User, password: str) -> None:
@@ -169,6 +200,16 @@ def change_password(
         raise BadRequest("The new password must differ from the current one")
     set_password(session=session, hasher=hasher, user=user, password=new_password)
     session.flush()
+
+
+def revoke_reset_links(*, session: Session, user: User) -> None:
+    """Every password-reset link not yet used stops working."""
+    session.execute(
+        update(PasswordResetToken)
+        .where(PasswordResetToken.user_id == user.id, PasswordResetToken.used_at.is_(None))
+        .values(used_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
 
 
 def revoke_sessions(*, session: Session, user: User) -> None:

@@ -48,7 +48,7 @@ def error_result(exc: BaseException) -> ErrorResult:
     if isinstance(exc, ServiceError):
         status = next(code for kind, code in STATUS.items() if isinstance(exc, kind))
         body: dict[str, Any] = {"message": exc.message}
-        if isinstance(exc, InvalidInput) and exc.errors:
+        if exc.errors:
             body["errors"] = exc.errors
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
         return body, status, headers

@@ -82,7 +82,8 @@ ENDPOINTS = [
         "update_user_me",
         "PATCH",
         "/users/me",
-        {"email": "me@example.com", "full_name": "Me"},
+        # A new email is confirmed with the caller's password (the factories' default).
+        {"email": "me@example.com", "full_name": "Me", "current_password": DEFAULT_PASSWORD},
         {"email": 255, "full_name": 255},
         nullable=("full_name",),
         echoed=("full_name",),

@@ -272,7 +272,7 @@ export const readUserMe = <ThrowOnError extends boolean = false>(options?: Optio
 });
 
 /**
- * Change your own name or email
+ * Change your own name or email (a new email needs your current password)
  */
 export const updateUserMe = <ThrowOnError extends boolean = false>(options: Options<UpdateUserMeData, ThrowOnError>) => (options.client ?? client).patch<UpdateUserMeResponses, UpdateUserMeErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

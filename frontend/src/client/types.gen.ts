@@ -216,6 +216,10 @@ export type UserUpdate = {
 };
 
 export type UserUpdateMe = {
+    /**
+     * Required with a new email address
+     */
+    current_password?: string;
     email?: string;
     full_name?: string | null;
 };

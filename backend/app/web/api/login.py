@@ -11,7 +11,7 @@ from flask import Response, make_response, request
 from flask_restx import Namespace, Resource, fields, reqparse
 
 from app.services import auth, users
-from app.services.errors import AuthenticationFailed, InvalidInput, Unavailable
+from app.services.errors import AuthenticationFailed, BadRequest, InvalidInput, Unavailable
 from app.services.queue import SEND_EMAIL
 from app.web.auth import current_user
 from app.web.db import runtime, session
@@ -208,11 +208,15 @@ class ResetPassword(Resource):
     def post(self) -> dict[str, str]:
         """Set a new password with the token from a reset email."""
         body = parse_body(reset_model)
-        auth.reset_password(
-            session=session(),
-            hasher=runtime().hasher,
-            token=body["token"],
-            new_password=body["new_password"],
-        )
+        try:
+            auth.reset_password(
+                session=session(),
+                hasher=runtime().hasher,
+                token=body["token"],
+                new_password=body["new_password"],
+            )
+        except BadRequest:
+            session().commit()  # a token refused after it was spent stays spent
+            raise
         session().commit()
         return {"message": "Password updated successfully"}

@@ -90,7 +90,14 @@ user_register_model = ns.model(
 )
 user_update_me_model = ns.model(
     "UserUpdateMe",
-    {"email": _email(required=False), "full_name": _full_name()},
+    {
+        "email": _email(required=False),
+        "full_name": _full_name(),
+        "current_password": fields.String(
+            max_length=128,
+            description="Required with a new email address",
+        ),
+    },
     strict=True,
 )
 user_update_model = ns.model(
@@ -215,10 +222,17 @@ class UserMe(Resource):
     @ns.response(200, "Updated", user_model)
     @errors(ns, 400, 401, 403, 409, 413, 415, 422)
     def patch(self) -> dict[str, Any]:
-        """Change your own name or email."""
+        """Change your own name or email (a new email needs your current password)."""
         user = current_user()
         body = parse_body(user_update_me_model)
-        users.update_user(session=session(), hasher=runtime().hasher, user=user, changes=body)
+        current_password = body.pop("current_password", None)
+        users.update_own_account(
+            session=session(),
+            hasher=runtime().hasher,
+            user=user,
+            changes=body,
+            current_password=current_password,
+        )
         session().commit()
         return serialize_user(user)
 

@@ -251,6 +251,40 @@ def test_reset_password_with_too_short_password_keeps_token_usable(
     assert ok.status_code == 200
 
 
+def test_reset_password_of_inactive_user_spends_the_token_for_good(
+    client: FlaskClient, db: Session, runtime: Runtime, user: User
+) -> None:
+    token = issue_token(db, runtime, user)
+    db.execute(update(User).where(User.id == user.id).values(is_active=False))
+    db.commit()
+    new_password = {"token": token, "new_password": NEW_PASSWORD}
+    assert_error(client.post(RESET, json=new_password), 400)
+
+    db.execute(update(User).where(User.id == user.id).values(is_active=True))
+    db.commit()
+    assert_error(client.post(RESET, json=new_password), 400)
+    assert login(client, user.email, DEFAULT_PASSWORD) == 200
+
+
+def test_deactivating_a_user_kills_outstanding_reset_links(
+    client: FlaskClient,
+    db: Session,
+    runtime: Runtime,
+    user: User,
+    superuser_headers: dict[str, str],
+) -> None:
+    token = issue_token(db, runtime, user)
+    off = client.patch(
+        f"/api/v1/users/{user.id}", json={"is_active": False}, headers=superuser_headers
+    )
+    assert off.status_code == 200
+    on = client.patch(
+        f"/api/v1/users/{user.id}", json={"is_active": True}, headers=superuser_headers
+    )
+    assert on.status_code == 200
+    assert_error(client.post(RESET, json={"token": token, "new_password": NEW_PASSWORD}), 400)
+
+
 def test_reset_password_ends_every_session(
     client: FlaskClient, db: Session, runtime: Runtime, user: User
 ) -> None:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.models import Item, Job, User
 from app.runtime import Runtime
+from app.services import auth
 from app.services.permissions import ALL_PERMISSIONS
 from tests.utils.apps import app_with_settings
 from tests.utils.assertions import assert_error, assert_user
@@ -285,7 +286,11 @@ def test_update_user_me_changes_name_and_email(
 ) -> None:
     response = client.patch(
         USERS + "me",
-        json={"full_name": "Jane Q", "email": "Jane.Q@example.com"},
+        json={
+            "full_name": "Jane Q",
+            "email": "Jane.Q@example.com",
+            "current_password": DEFAULT_PASSWORD,
+        },
         headers=user_headers,
     )
     assert response.status_code == 200
@@ -294,10 +299,55 @@ def test_update_user_me_changes_name_and_email(
     assert client.get(USERS + "me", headers=user_headers).get_json() == body
 
 
+def test_update_user_me_name_alone_needs_no_password(
+    client: FlaskClient, user: User, user_headers: dict[str, str]
+) -> None:
+    response = client.patch(
+        USERS + "me", json={"full_name": "Jane Q", "email": user.email}, headers=user_headers
+    )
+    assert response.status_code == 200
+    assert response.get_json()["full_name"] == "Jane Q"
+
+
+@pytest.mark.parametrize(
+    "password", [None, "wrong-password", ""], ids=["missing", "wrong", "empty"]
+)
+def test_update_user_me_email_without_the_right_current_password_returns_400(
+    client: FlaskClient, user: User, user_headers: dict[str, str], password: str | None
+) -> None:
+    body: dict[str, object] = {"email": "taken-over@example.com"}
+    if password is not None:
+        body["current_password"] = password
+    response = client.patch(USERS + "me", json=body, headers=user_headers)
+    assert_error(response, 400, field="current_password")
+    assert client.get(USERS + "me", headers=user_headers).get_json()["email"] == user.email
+
+
+def test_update_user_me_email_kills_outstanding_reset_links(
+    client: FlaskClient, db: Session, runtime: Runtime, user: User, user_headers: dict[str, str]
+) -> None:
+    token = auth.create_password_reset_token(session=db, settings=runtime.settings, user=user)
+    db.commit()
+    changed = client.patch(
+        USERS + "me",
+        json={"email": "moved@example.com", "current_password": DEFAULT_PASSWORD},
+        headers=user_headers,
+    )
+    assert changed.status_code == 200
+    reset = client.post(
+        "/api/v1/reset-password/", json={"token": token, "new_password": "a-brand-new-secret"}
+    )
+    assert_error(reset, 400)
+
+
 def test_update_user_me_to_taken_email_returns_409(
     client: FlaskClient, superuser: User, user_headers: dict[str, str]
 ) -> None:
-    response = client.patch(USERS + "me", json={"email": "ADMIN@example.com"}, headers=user_headers)
+    response = client.patch(
+        USERS + "me",
+        json={"email": "ADMIN@example.com", "current_password": DEFAULT_PASSWORD},
+        headers=user_headers,
+    )
     assert_error(response, 409)
 
 
