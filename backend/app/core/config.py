@@ -34,6 +34,21 @@ REPO_DIR = BACKEND_DIR.parent
 EXAMPLE_SECRETS = frozenset({"changethis", "change-this", "changeme", "secret", "password", ""})
 MIN_SECRET_KEY_LENGTH = 32
 MIN_PASSWORD_LENGTH = 12
+# How hard a value must be to guess, as zxcvbn estimates it (repeats, sequences,
+# keyboard walks, dictionary words and the project's own names count for little):
+# about 80 bits for the signing key, which a random value of its length far
+# exceeds; zxcvbn's "safely unguessable" score for the people's passwords.
+MIN_SECRET_KEY_GUESSES_LOG10 = 24
+MIN_PASSWORD_SCORE = 3
+
+
+def _guessability(value: str, *hints: str) -> tuple[float, int]:
+    """(log10 of the guesses needed, score 0-4) by zxcvbn. Imported here: its word
+    lists take a moment to load, and only settings outside local need them."""
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(value, user_inputs=[hint for hint in hints if hint], max_length=1024)
+    return float(result["guesses_log10"]), int(result["score"])
 
 
 def _env_files() -> tuple[Path, ...]:
@@ -211,16 +226,27 @@ class Settings(BaseSettings):
         if self.ENVIRONMENT == "local":
             return self
         problems = []
+        hints = (self.PROJECT_NAME, str(self.FIRST_SUPERUSER), self.FRONTEND_HOST)
         secret_key = self.SECRET_KEY.get_secret_value()
-        if secret_key in EXAMPLE_SECRETS or len(secret_key) < MIN_SECRET_KEY_LENGTH:
+        if (
+            secret_key in EXAMPLE_SECRETS
+            or len(secret_key) < MIN_SECRET_KEY_LENGTH
+            or _guessability(secret_key, *hints)[0] < MIN_SECRET_KEY_GUESSES_LOG10
+        ):
             problems.append(
-                f"SECRET_KEY must be a random value of at least {MIN_SECRET_KEY_LENGTH} characters"
+                f"SECRET_KEY must be a random value of at least {MIN_SECRET_KEY_LENGTH} "
+                "characters (python3 -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         password = self.FIRST_SUPERUSER_PASSWORD.get_secret_value()
-        if password in EXAMPLE_SECRETS or len(password) < MIN_PASSWORD_LENGTH:
+        if (
+            password in EXAMPLE_SECRETS
+            or len(password) < MIN_PASSWORD_LENGTH
+            or _guessability(password, *hints)[1] < MIN_PASSWORD_SCORE
+        ):
             problems.append(
-                f"FIRST_SUPERUSER_PASSWORD must be set, not an example value, "
-                f"and at least {MIN_PASSWORD_LENGTH} characters"
+                f"FIRST_SUPERUSER_PASSWORD must be set, not an example value, at least "
+                f"{MIN_PASSWORD_LENGTH} characters and hard to guess (no repeats, "
+                "sequences or common words alone)"
             )
         db_password = make_url(self.DATABASE_URL).password
         if not self.DATABASE_URL.startswith("sqlite") and (
@@ -233,7 +259,11 @@ class Settings(BaseSettings):
             problems.append("SMTP_PASSWORD must not be an example value")
         if self.FLOWER_BASIC_AUTH is not None:
             _, _, flower_password = self.FLOWER_BASIC_AUTH.get_secret_value().partition(":")
-            if flower_password in EXAMPLE_SECRETS or len(flower_password) < MIN_PASSWORD_LENGTH:
+            if (
+                flower_password in EXAMPLE_SECRETS
+                or len(flower_password) < MIN_PASSWORD_LENGTH
+                or _guessability(flower_password, *hints)[1] < MIN_PASSWORD_SCORE
+            ):
                 problems.append(
                     f"FLOWER_BASIC_AUTH must be user:password with a password of at least "
                     f"{MIN_PASSWORD_LENGTH} characters, not an example value"

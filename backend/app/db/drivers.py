@@ -33,10 +33,10 @@ class DeadlineConnection(psycopg.Connection[Any]):
     """A psycopg connection whose every wait for the server has a deadline.
 
     psycopg consumes each operation (query, fetch, commit) through `wait()`, which
-    takes a timeout since psycopg 3.2 but is given none by those operations. This
+    takes a timeout (psycopg 3.3) but is given none by those operations. This
     supplies one. When it passes, the connection's state is unknown (a query may be
     running): it is closed, so SQLAlchemy sees a disconnect, discards it from the
-    pool and the next checkout connects afresh. Checked against psycopg 3.2-3.3
+    pool and the next checkout connects afresh. Checked against psycopg 3.3
     (pinned below 3.4 in pyproject.toml); tests/faults/ hang a real server to
     prove it still works.
     """

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from app.core.config import BACKEND_DIR, Settings
 
-STRONG_KEY = "k3Y-" + "x7Qz" * 10
+STRONG_KEY = "pAq3Wv_h0yRZc8mB1sXkLd-7TnFu2eJg5oVi9QbE4aC"  # secrets.token_urlsafe(32)
 STRONG_PASSWORD = "a-long-admin-passphrase"
 STRONG_DATABASE_URL = "postgresql://app:S3cure-db-pass@db:5432/app"
 
@@ -79,6 +79,32 @@ def test_settings_in_production_refuse_weak_secret_key(key: str) -> None:
     assert "SECRET_KEY" in message
     assert "FIRST_SUPERUSER_PASSWORD" not in message
     assert "DATABASE_URL" not in message
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "a" * 32,
+        "k3Y-" + "x7Qz" * 10,
+        "changethischangethischangethis12",
+        "abcdefghijklmnopqrstuvwxyz012345",
+    ],
+    ids=["one character", "a repeated pattern", "a repeated word", "a sequence"],
+)
+def test_settings_in_production_refuse_low_entropy_secret_key(key: str) -> None:
+    message = refusal(SECRET_KEY=key)
+    assert "SECRET_KEY" in message
+    assert "FIRST_SUPERUSER_PASSWORD" not in message
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["aaaaaaaaaaaa", "password1234", "adminadmin12", "qwertyuiop12", "admin@example.com1"],
+)
+def test_settings_in_production_refuse_guessable_superuser_password(password: str) -> None:
+    message = refusal(FIRST_SUPERUSER_PASSWORD=password)
+    assert "FIRST_SUPERUSER_PASSWORD" in message
+    assert "SECRET_KEY" not in message
 
 
 @pytest.mark.parametrize("password", ["changethis", "password", "short-pw"])
