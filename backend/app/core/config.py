@@ -108,8 +108,9 @@ class Settings(BaseSettings):
     # reuse means the token leaked, and ends the whole session.
     REFRESH_REUSE_GRACE_SECONDS: int = Field(default=10, ge=0, le=300)
     PASSWORD_RESET_TOKEN_EXPIRE_MINUTES: int = Field(default=60, ge=1)
-    # Marks the refresh cookie Secure; turn on whenever the site is served over HTTPS.
-    REFRESH_COOKIE_SECURE: bool = False
+    # Marks the refresh cookie Secure (sent over HTTPS only). Unset: on everywhere
+    # but ENVIRONMENT=local; turn it off only for a deployment tested over plain HTTP.
+    REFRESH_COOKIE_SECURE: bool | None = None
     # OWASP's argon2id minimum: 19 MiB, 2 iterations, 1 lane.
     PASSWORD_HASH_MEMORY_KIB: int = Field(default=19456, ge=8)
     PASSWORD_HASH_TIME_COST: int = Field(default=2, ge=1)
@@ -212,6 +213,12 @@ class Settings(BaseSettings):
     @property
     def email_backend(self) -> str:
         return self.EMAIL_BACKEND or ("smtp" if self.SMTP_HOST else "console")
+
+    @property
+    def refresh_cookie_secure(self) -> bool:
+        if self.REFRESH_COOKIE_SECURE is not None:
+            return self.REFRESH_COOKIE_SECURE
+        return self.ENVIRONMENT != "local"
 
     @property
     def broker_url(self) -> str:

@@ -88,7 +88,7 @@ def _set_refresh_cookie(response: Response, value: str, expires: datetime | None
         path=REFRESH_COOKIE_PATH,
         httponly=True,
         samesite="Strict",
-        secure=runtime().settings.REFRESH_COOKIE_SECURE,
+        secure=runtime().settings.refresh_cookie_secure,
     )
 
 
@@ -152,7 +152,7 @@ class Logout(Resource):
             path=REFRESH_COOKIE_PATH,
             httponly=True,
             samesite="Strict",
-            secure=runtime().settings.REFRESH_COOKIE_SECURE,
+            secure=runtime().settings.refresh_cookie_secure,
         )
         return response
 

@@ -7,6 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
@@ -158,7 +159,7 @@ def test_refresh_cookie_is_httponly_strict_and_scoped_to_login_path(
     assert "httponly" in attributes
     assert attributes["samesite"] == "Strict"
     assert attributes["path"] == COOKIE_PATH
-    assert "secure" not in attributes  # REFRESH_COOKIE_SECURE is off by default
+    assert "secure" not in attributes  # REFRESH_COOKIE_SECURE is off by default in local
     lifetime = parsedate_to_datetime(attributes["expires"]) - datetime.now(UTC)
     expected = timedelta(days=runtime.settings.REFRESH_TOKEN_EXPIRE_DAYS)
     assert expected - timedelta(minutes=1) < lifetime <= expected
@@ -172,6 +173,21 @@ def test_refresh_cookie_is_secure_when_setting_is_on(
     assert "secure" in attributes
     assert "httponly" in attributes
     assert attributes["samesite"] == "Strict"
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_refresh_cookie_is_secure_by_default_outside_local(
+    runtime: Runtime, db: Session, user: User, environment: str
+) -> None:
+    if runtime.engine.dialect.name != "sqlite":
+        pytest.skip("the settings outside local want a database password; SQLite needs none")
+    deployed = app_with_settings(runtime, ENVIRONMENT=environment).test_client()
+    assert "secure" in set_cookie_attributes(login(deployed, user.email))
+    # Turned off explicitly, as for a site tested over plain HTTP.
+    plain = app_with_settings(
+        runtime, ENVIRONMENT=environment, REFRESH_COOKIE_SECURE=False
+    ).test_client()
+    assert "secure" not in set_cookie_attributes(login(plain, user.email))
 
 
 def test_refresh_token_is_stored_only_as_a_hash(
