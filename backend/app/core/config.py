@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     # The public origin of the site, used in links sent by email.
     FRONTEND_HOST: str = "http://localhost:8000"
     BACKEND_CORS_ORIGINS: Annotated[list[AnyHttpUrl], NoDecode] = []
+    # The interactive docs (/api/docs) and the spec (/api/v1/swagger.json). Unset:
+    # served in local, 404 elsewhere (they map the whole API for an attacker).
+    DOCS_ENABLED: bool | None = None
 
     # Security
     SECRET_KEY: SecretStr = SecretStr("changethis")
@@ -213,6 +216,10 @@ class Settings(BaseSettings):
     @property
     def email_backend(self) -> str:
         return self.EMAIL_BACKEND or ("smtp" if self.SMTP_HOST else "console")
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.DOCS_ENABLED if self.DOCS_ENABLED is not None else self.ENVIRONMENT == "local"
 
     @property
     def refresh_cookie_secure(self) -> bool:

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response
+from flask import Blueprint, Flask, Response, request
 from flask_restx import Api, apidoc
+from werkzeug.exceptions import NotFound
 
 from app.web import errors
 
@@ -28,14 +29,15 @@ AUTHORIZATIONS = {
 }
 
 
-def build_api(blueprint: Blueprint, title: str) -> Api:
+def build_api(blueprint: Blueprint, title: str, *, docs: bool = True) -> Api:
+    """The API; without `docs`, no interactive docs (register_api hides the spec too)."""
     api = Api(
         blueprint,
         version="1.0",
         title=f"{title} API",
         description="Authenticate with the Authorize button: your email and password.",
         prefix=VERSION_PREFIX,
-        doc="/docs",
+        doc="/docs" if docs else False,
         authorizations=AUTHORIZATIONS,
         security=SECURITY_SCHEME,
         ordered=True,
@@ -64,14 +66,25 @@ def build_api(blueprint: Blueprint, title: str) -> Api:
 
 
 def register_api(app: Flask) -> Api:
-    # Swagger UI's assets must live under /api too: the proxy sends only /api here.
-    app.register_blueprint(apidoc.apidoc, url_prefix=API_PREFIX)
+    settings = app.extensions["runtime"].settings
+    if settings.docs_enabled:
+        # Swagger UI's assets must live under /api too: the proxy sends only /api here.
+        app.register_blueprint(apidoc.apidoc, url_prefix=API_PREFIX)
+    # Registered or deliberately not: restx must not add its own at /.
     app.extensions.setdefault("restx", {})["apidoc_registered"] = True
     blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
-    api = build_api(blueprint, app.extensions["runtime"].settings.PROJECT_NAME)
+    api = build_api(blueprint, settings.PROJECT_NAME, docs=settings.docs_enabled)
+    if not settings.docs_enabled:
+        # restx serves the spec whatever its add_specs says (its init_app resets it).
+        blueprint.before_request(_no_spec)
     blueprint.after_request(_no_content_type_without_content)
     app.register_blueprint(blueprint)
     return api
+
+
+def _no_spec() -> None:
+    if request.endpoint == "api.specs":
+        raise NotFound()
 
 
 def _no_content_type_without_content(response: Response) -> Response:
