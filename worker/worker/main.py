@@ -116,7 +116,10 @@ celery_app = create_celery_app()
 
 @worker_ready.connect
 def _announce(**_: Any) -> None:
-    logger.info("worker ready; broker: %s", describe_broker(celery_app.settings.broker_url))
+    settings = celery_app.settings
+    logger.info("worker ready; broker: %s", describe_broker(settings.broker_url))
+    if settings.email_backend == "console" and settings.ENVIRONMENT != "local":
+        logger.warning("no mail server (SMTP_HOST): emails are not sent, only noted in the log")
 
 
 @worker_process_shutdown.connect

@@ -1,7 +1,8 @@
 """Outgoing email: rendering from templates and delivery over SMTP (or the log).
 
 Templates live in `app/templates/email/<name>.txt` and `<name>.html` (Jinja2).
-The "console" backend logs each message instead of sending it, for development.
+The "console" backend logs each message instead of sending it, for development;
+outside ENVIRONMENT=local it logs only that a message was not sent.
 """
 
 from __future__ import annotations
@@ -85,12 +86,22 @@ class EmailSender:
     def send(self, to: str, email: RenderedEmail) -> None:
         message = self.build(to, email)
         if self._settings.email_backend == "console":
-            logger.info(
-                "Email (console backend, not sent)\nTo: %s\nSubject: %s\n\n%s",
-                to,
-                email.subject,
-                email.text,
-            )
+            if self._settings.ENVIRONMENT == "local":
+                logger.info(
+                    "Email (console backend, not sent)\nTo: %s\nSubject: %s\n\n%s",
+                    to,
+                    email.subject,
+                    email.text,
+                )
+            else:
+                # Only in development may the text reach the log: it can hold a
+                # password-reset link, a way into the account for whoever reads logs.
+                logger.warning(
+                    "Email to %s (%s) not sent: no mail server (SMTP_HOST); its text is "
+                    "withheld from the log",
+                    to,
+                    email.subject,
+                )
             return
         try:
             self._deliver(message)

@@ -280,6 +280,22 @@ def test_send_email_logs_message_with_console_backend(
     assert f"{SITE}/reset-password?token=tok-console" in caplog.text
 
 
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_send_email_with_console_backend_outside_local_logs_no_link_or_token(
+    worker_app: WorkerAppFactory, caplog: pytest.LogCaptureFixture, environment: str
+) -> None:
+    """Without a mail server, a deployment logs that a message was not sent, never
+    what it says: a reset link in the logs is a way into the account."""
+    caplog.set_level(logging.INFO)
+    settings = smtp_settings(1, EMAIL_BACKEND="console", ENVIRONMENT=environment)
+    result = send(worker_app, settings, "reset_password", {"token": "tok-console"})
+
+    assert result.state == "SUCCESS"
+    assert "tok-console" not in caplog.text
+    assert "reset-password" not in caplog.text
+    assert TO in caplog.text and "not sent" in caplog.text
+
+
 def test_send_email_fails_without_retry_for_unknown_kind(
     worker_app: WorkerAppFactory, retries: list[Retry], caplog: pytest.LogCaptureFixture
 ) -> None:
