@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.runtime import Runtime
-from app.web import db, errors, limits, request_id, security_headers
+from app.web import db, errors, limits, payload, request_id, security_headers
 from app.web.api import register_api
 from app.web.json_provider import JSONProvider
 
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     request_id.init_app(app)
     security_headers.init_app(app)
     db.init_app(app)
+    payload.init_app(app)
     limits.init_app(app, settings)
     if settings.cors_origins:
         CORS(

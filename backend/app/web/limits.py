@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask
+from flask import Flask, Response
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -46,7 +46,17 @@ def init_app(app: Flask, settings: Settings) -> None:
         RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_KEY_PREFIX=f"ratelimit:{settings.PROJECT_NAME}",
     )
+    # Registered first, so it runs after the limiter's own (after_request functions
+    # run in reverse order): the limiter adds Retry-After to every limited answer.
+    app.after_request(_retry_after_only_when_limited)
     limiter.init_app(app)
+
+
+def _retry_after_only_when_limited(response: Response) -> Response:
+    """Retry-After means "come back later": only a 429 (or 503) says that."""
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
 
 
 @limiter.request_filter

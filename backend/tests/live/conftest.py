@@ -29,11 +29,17 @@ STARTUP_TIMEOUT = 30.0
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
 
 
+# The refresh reuse grace window of the server started here; against a deployment,
+# LIVE_REFRESH_REUSE_GRACE_SECONDS says its own (the setting's default otherwise).
+LOCAL_REUSE_GRACE_SECONDS = 1
+
+
 @dataclass(frozen=True)
 class LiveApi:
     base_url: str
     superuser_email: str
     superuser_password: str
+    refresh_reuse_grace_seconds: int = 10
 
     def url(self, path: str) -> str:
         return self.base_url.rstrip("/") + path
@@ -57,6 +63,7 @@ def _server_env(database_url: str, superuser: str, password: str) -> dict[str, s
         "PASSWORD_HASH_TIME_COST": "1",
         "WEB_CONCURRENCY": "2",
         "WEB_ACCESS_LOG": "false",
+        "REFRESH_REUSE_GRACE_SECONDS": str(LOCAL_REUSE_GRACE_SECONDS),
         "LOG_LEVEL": "WARNING",
     }
 
@@ -104,6 +111,9 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
             base_url=external,
             superuser_email=os.environ["FIRST_SUPERUSER"],
             superuser_password=os.environ["FIRST_SUPERUSER_PASSWORD"],
+            refresh_reuse_grace_seconds=int(
+                os.environ.get("LIVE_REFRESH_REUSE_GRACE_SECONDS", "10")
+            ),
         )
         return
 
@@ -140,6 +150,7 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
             base_url=base_url,
             superuser_email=api.superuser_email,
             superuser_password=api.superuser_password,
+            refresh_reuse_grace_seconds=LOCAL_REUSE_GRACE_SECONDS,
         )
     finally:
         _stop(server)

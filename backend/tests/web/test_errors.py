@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
+import uuid
+from typing import Any
 
 import pytest
+import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
+from werkzeug.test import EnvironBuilder, TestResponse
 
 from app.runtime import Runtime
 from app.services import items as items_service
 from app.web import create_app
 from tests.utils.apps import app_with_settings
 from tests.utils.assertions import assert_error
+from tests.utils.brokers import REDIS_URL
 from tests.utils.unreachable import app_without_database
 
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -60,6 +66,77 @@ def test_request_with_body_over_configured_limit_returns_413(runtime: Runtime, d
         "/api/v1/users/signup", json={"email": "a@example.com", "password": "p" * 4000}
     )
     assert_error(response, 413)
+
+
+class ServerBody(io.BytesIO):
+    """A request body as granian hands it over: it reads, but has no `readinto`
+    (werkzeug takes another path through such a stream)."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name == "readinto":
+            raise AttributeError(name)
+        return super().__getattribute__(name)
+
+
+def chunked(client: FlaskClient, path: str, body: bytes, content_type: str) -> TestResponse:
+    """A request whose body has no length, as a server passes a chunked upload on
+    (granian sets wsgi.input_terminated and no CONTENT_LENGTH)."""
+    builder = EnvironBuilder(path=path, method="POST", content_type=content_type)
+    environ = builder.get_environ()
+    environ.pop("CONTENT_LENGTH", None)
+    environ["wsgi.input"] = ServerBody(body)
+    environ["wsgi.input_terminated"] = True
+    return client.open(environ)
+
+
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        (
+            "/api/v1/login/access-token",
+            "application/json",
+            b'{"username": "' + b"u" * 2**21 + b'"}',
+        ),
+        (
+            "/api/v1/login/access-token",
+            "application/x-www-form-urlencoded",
+            b"username=" + b"u" * 2**21,
+        ),
+        ("/api/v1/users/signup", "application/json", b'{"email": "' + b"e" * 2**21 + b'"}'),
+    ],
+    ids=["login json", "login form", "signup"],
+)
+@pytest.mark.parametrize("limits", [False, True], ids=["limits off", "limits on"])
+def test_request_with_chunked_body_over_limit_returns_json_413(
+    runtime: Runtime, db: Session, path: str, content_type: str, body: bytes, limits: bool
+) -> None:
+    client = app_with_settings(runtime, RATE_LIMIT_ENABLED=limits).test_client()
+    assert_error(chunked(client, path, body, content_type), 413)
+
+
+def test_login_with_body_over_limit_leaves_the_limits_in_their_store(
+    runtime: Runtime, db: Session
+) -> None:
+    """An oversized body must not make the limiter give up its store (Redis) for the
+    per-process fallback, which would let each process count on its own."""
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip(f"Redis is unreachable at {REDIS_URL}")
+    marker = uuid.uuid4().hex
+    app = app_with_settings(runtime, RATE_LIMIT_ENABLED=True, RATE_LIMIT_STORAGE_URL=REDIS_URL)
+    limited = app.test_client()
+    try:
+        big = b'{"username": "' + b"u" * 2**21 + b'"}'
+        assert_error(chunked(limited, "/api/v1/login/access-token", big, "application/json"), 413)
+        login = {"username": f"{marker}@example.com", "password": "wrong-password"}
+        assert limited.post("/api/v1/login/access-token", data=login).status_code == 401
+        assert list(client.scan_iter(match=f"*{marker}*"))
+    finally:
+        for key in client.scan_iter(match=f"*{marker}*"):
+            client.delete(key)
+        client.close()
 
 
 def _app_with_failing_route(runtime: Runtime) -> Flask:

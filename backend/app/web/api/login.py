@@ -56,6 +56,11 @@ reset_model = ns.model(
 def _credentials() -> tuple[str, str]:
     """username and password from the form (OAuth2) or a JSON body."""
     data = form_or_json()
+    if "grant_type" in data and data["grant_type"] != "password":
+        # OAuth2's other grants (client credentials, codes) are not offered here.
+        raise BadRequest(
+            "Unsupported grant type", {"grant_type": "Only the password grant is supported"}
+        )
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         missing = {

@@ -133,6 +133,45 @@ def test_login_with_password_over_4_kib_gives_same_answer_for_unknown_and_known_
     assert assert_error(known, 401) == assert_error(unknown, 401)
 
 
+@pytest.mark.parametrize(
+    "grant_type", ["client_credentials", "authorization_code", "refresh_token", ""]
+)
+def test_login_with_grant_type_other_than_password_is_400(
+    client: FlaskClient, user: User, grant_type: str
+) -> None:
+    response = client.post(
+        LOGIN,
+        data={"username": user.email, "password": DEFAULT_PASSWORD, "grant_type": grant_type},
+    )
+    assert_error(response, 400, field="grant_type")
+    assert "Set-Cookie" not in response.headers
+
+
+def test_login_with_grant_type_password_succeeds(
+    client: FlaskClient, runtime: Runtime, user: User
+) -> None:
+    response = client.post(
+        LOGIN,
+        data={"username": user.email, "password": DEFAULT_PASSWORD, "grant_type": "password"},
+    )
+    assert_token_response(response, runtime)
+
+
+def test_login_answers_carry_retry_after_only_when_limited(
+    runtime: Runtime, db: Session, user: User
+) -> None:
+    limited = app_with_settings(
+        runtime, RATE_LIMIT_ENABLED=True, RATE_LIMIT_LOGIN_ACCOUNT="2/minute"
+    ).test_client()
+    ok = login(limited, user.email)
+    wrong = login(limited, user.email, "not-the-password")
+    refused = login(limited, user.email)
+    assert (ok.status_code, wrong.status_code, refused.status_code) == (200, 401, 429)
+    assert "Retry-After" not in ok.headers
+    assert "Retry-After" not in wrong.headers
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+
+
 def test_login_of_inactive_user_is_refused(
     client: FlaskClient, db: Session, runtime: Runtime
 ) -> None:
