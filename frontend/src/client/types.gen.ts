@@ -905,6 +905,10 @@ export type LoginAccessTokenData = {
 
 export type LoginAccessTokenErrors = {
     /**
+     * Bad request
+     */
+    400: ValidationError;
+    /**
      * Not authenticated, or the token is invalid
      */
     401: Error;

@@ -102,7 +102,7 @@ class AccessToken(Resource):
     @ns.doc("loginAccessToken", security=[])
     @ns.expect(login_form)
     @ns.response(200, "Logged in; the refresh token is set as an httpOnly cookie", token_model)
-    @errors(ns, 401, 403, 413, 422, 429)
+    @errors(ns, 400, 401, 403, 413, 422, 429)
     @limiter.limit(setting("RATE_LIMIT_LOGIN_IP"))
     @limiter.limit(setting("RATE_LIMIT_LOGIN_ACCOUNT"), key_func=login_account_key)
     def post(self) -> Response:
