@@ -22,6 +22,7 @@ from app.core.logging import configure_logging
 from app.runtime import Runtime
 from app.services.queue import (
     PURGE_EXPIRED,
+    RECOVER_PASSWORD,
     SEND_EMAIL,
     celery_config,
     describe_broker,
@@ -52,7 +53,10 @@ def worker_config(settings: Settings) -> dict[str, Any]:
         # switches them on in every worker while it runs (its --enable-events).
         "worker_send_task_events": False,
         "worker_hijack_root_logger": False,
-        "task_annotations": {SEND_EMAIL: {"max_retries": settings.EMAIL_MAX_RETRIES}},
+        "task_annotations": {
+            name: {"max_retries": settings.EMAIL_MAX_RETRIES}
+            for name in (SEND_EMAIL, RECOVER_PASSWORD)
+        },
         "beat_schedule": {
             "purge-expired": {"task": PURGE_EXPIRED, "schedule": timedelta(hours=1)},
         },

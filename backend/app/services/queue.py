@@ -25,13 +25,20 @@ logger = logging.getLogger(__name__)
 # Task names: the contract between the web side and the worker.
 RUN_JOB = "jobs.run"
 SEND_EMAIL = "email.send"
+# A password reset asked for an address: the worker looks the account up.
+RECOVER_PASSWORD = "email.recover_password"  # noqa: S105 (a task name)
 PURGE_EXPIRED = "maintenance.purge_expired"
 
 JOBS_QUEUE = "jobs"
 EMAIL_QUEUE = "email"
 MAINTENANCE_QUEUE = "maintenance"
 QUEUES = (JOBS_QUEUE, EMAIL_QUEUE, MAINTENANCE_QUEUE)
-ROUTES = {RUN_JOB: JOBS_QUEUE, SEND_EMAIL: EMAIL_QUEUE, PURGE_EXPIRED: MAINTENANCE_QUEUE}
+ROUTES = {
+    RUN_JOB: JOBS_QUEUE,
+    SEND_EMAIL: EMAIL_QUEUE,
+    RECOVER_PASSWORD: EMAIL_QUEUE,
+    PURGE_EXPIRED: MAINTENANCE_QUEUE,
+}
 
 BROKER_UNAVAILABLE = "The job queue is unavailable, try again later"
 

@@ -25,9 +25,15 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 from celery.exceptions import Retry
 from celery.result import EagerResult
 from celery.signals import task_retry
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from app.models import PasswordResetToken
+from app.runtime import Runtime
+from app.services import auth
 from app.services.errors import Unavailable
-from app.services.queue import SEND_EMAIL
+from app.services.queue import RECOVER_PASSWORD, SEND_EMAIL
+from tests.utils.factories import make_user
 from tests.utils.smtp import LOOPBACK, Mailbox, free_port, reset_token, text_and_html
 from tests.utils.unreachable import closed_port
 from tests.worker_tasks.conftest import WorkerAppFactory
@@ -294,6 +300,39 @@ def test_send_email_with_console_backend_outside_local_logs_no_link_or_token(
     assert "tok-console" not in caplog.text
     assert "reset-password" not in caplog.text
     assert TO in caplog.text and "not sent" in caplog.text
+
+
+def test_recover_password_sends_a_working_reset_link_to_an_active_account(
+    worker_app: WorkerAppFactory, runtime: Runtime, db: Session
+) -> None:
+    user = make_user(db, runtime, email="Recover.Me@example.com")
+    with serve(Recorder()) as server:
+        app = worker_app(runtime.settings.DATABASE_URL, **smtp_settings(server.port))
+        # Another spelling of the address reaches the same account.
+        result = app.tasks[RECOVER_PASSWORD].apply(args=["RECOVER.ME@example.com"])
+        [message] = server.messages
+
+    assert result.state == "SUCCESS"
+    assert message["To"] == user.email
+    token = reset_token(message)
+    changed = auth.reset_password(
+        session=db, hasher=runtime.hasher, token=token, new_password="a-brand-new-secret"
+    )
+    assert changed.id == user.id
+
+
+@pytest.mark.parametrize("who", ["unknown", "inactive", "malformed"])
+def test_recover_password_sends_nothing_without_an_active_account(
+    worker_app: WorkerAppFactory, runtime: Runtime, db: Session, who: str
+) -> None:
+    inactive = make_user(db, runtime, is_active=False)
+    address = {"unknown": "nobody@example.com", "inactive": inactive.email, "malformed": "x"}[who]
+    with serve(Recorder()) as server:
+        app = worker_app(runtime.settings.DATABASE_URL, **smtp_settings(server.port))
+        result = app.tasks[RECOVER_PASSWORD].apply(args=[address])
+        assert server.messages == []
+    assert result.state == "SUCCESS"
+    assert db.scalar(select(func.count()).select_from(PasswordResetToken)) == 0
 
 
 def test_send_email_fails_without_retry_for_unknown_kind(

@@ -5,6 +5,10 @@ EMAIL_MAX_RETRIES more attempts (the limit is set on the task by `worker.main`),
 seconds (capped at 10 minutes, each drawn at random below that bound so that
 many waiting messages don't all come back at once). A final refusal (5xx:
 unknown recipient, bad credentials) fails at once.
+
+Password recovery starts here too (`email.recover_password`): the API hands on
+the address it was given, and the account is looked up here, so that asking
+costs the API the same whether or not the account exists.
 """
 
 from __future__ import annotations
@@ -14,9 +18,10 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from app.services import auth, users
 from app.services.email import render_email
 from app.services.errors import Unavailable
-from app.services.queue import SEND_EMAIL
+from app.services.queue import RECOVER_PASSWORD, SEND_EMAIL
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +30,14 @@ class EmailTask(Task):
     """Says once, clearly, that an email was not sent: after its last retry, or at
     once when it cannot even be rendered (an unknown kind)."""
 
+    def describe(self, args: Any, kwargs: Any) -> dict[str, Any]:
+        """The email's kind and recipient, from the task's arguments."""
+        return dict(zip(("kind", "to"), args, strict=False)) | dict(kwargs)
+
     def on_failure(
         self, exc: BaseException, task_id: str, args: Any, kwargs: Any, einfo: Any
     ) -> None:
-        call = dict(zip(("kind", "to"), args, strict=False)) | dict(kwargs)
+        call = self.describe(args, kwargs)
         attempts = self.request.retries + 1
         # The mail server's own words are in the cause ("Connection refused", "535 ...").
         reason = f"{exc} ({exc.__cause__})" if exc.__cause__ else str(exc)
@@ -58,3 +67,43 @@ def send_email(self: Task, kind: str, to: str, context: dict[str, Any]) -> None:
     )
     runtime.mailer.send(to, message)
     logger.info("sent %s email to %s", kind, to)
+
+
+class RecoveryTask(EmailTask):
+    def describe(self, args: Any, kwargs: Any) -> dict[str, Any]:
+        return {"kind": "reset_password", "to": (list(args) or [kwargs.get("email")])[0]}
+
+
+@shared_task(
+    name=RECOVER_PASSWORD,
+    bind=True,
+    base=RecoveryTask,
+    autoretry_for=(Unavailable,),
+    retry_backoff=2,
+    retry_backoff_max=600,
+    retry_jitter=True,
+)
+def recover_password(self: Task, email: str) -> None:
+    """Send a reset link if `email` is an active account's. Each attempt issues a
+    link of its own: only the one delivered is ever seen, and the token never
+    travels through the broker; the others expire unused."""
+    runtime = self.app.runtime
+    with runtime.session_factory() as session:
+        user = users.get_user_by_email(session=session, email=email)
+        if user is None or not user.is_active:
+            logger.info("password recovery asked for an address with no active account")
+            return
+        token = auth.create_password_reset_token(
+            session=session, settings=runtime.settings, user=user
+        )
+        session.commit()
+        address = user.email
+    message = render_email(
+        runtime.email_renderer,
+        runtime.settings,
+        kind="reset_password",
+        to=address,
+        context={"token": token},
+    )
+    runtime.mailer.send(address, message)
+    logger.info("sent reset_password email to %s", address)

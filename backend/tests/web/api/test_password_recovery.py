@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.orm import Session
 
 from app.models import PasswordResetToken, User
@@ -138,6 +138,41 @@ def test_recover_password_of_inactive_user_sends_nothing(
     mail_client.post(RECOVER.format(user.email))
     assert [m["To"] for m in inbox.wait_for(1)] == [user.email]
     assert len(inbox.messages) == 1
+
+
+def test_recover_password_does_the_same_work_for_unknown_and_known_accounts(
+    client: FlaskClient,
+    db: Session,
+    runtime: Runtime,
+    user: User,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the API does (its statements, what it enqueues) must not depend on whether
+    the account exists, or its timing tells: the worker looks the account up."""
+    inactive = make_user(db, runtime, is_active=False)
+
+    def work_for(email: str) -> tuple[list[str], list[tuple[str, tuple[object, ...]]]]:
+        statements: list[str] = []
+        queued: list[tuple[str, tuple[object, ...]]] = []
+
+        def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            statements.append(statement)
+
+        monkeypatch.setattr(
+            runtime.queue, "enqueue", lambda task, *args: queued.append((task, args))
+        )
+        event.listen(runtime.engine, "before_cursor_execute", record)
+        try:
+            assert client.post(RECOVER.format(email)).status_code == 200
+        finally:
+            event.remove(runtime.engine, "before_cursor_execute", record)
+        return statements, [
+            (task, tuple(str(a).replace(email, "<email>") for a in args)) for task, args in queued
+        ]
+
+    known = work_for(user.email)
+    assert known == work_for("nobody@example.com") == work_for(inactive.email)
+    assert known[1], "the request hands the address to the worker"
 
 
 def test_recover_password_with_broker_down_gives_same_answer(
