@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.models import Group, GroupPermission, Item, User
+from app.models import Group, GroupPermission, Item, RefreshToken, User
 from app.runtime import Runtime
 from app.services import users
 
@@ -80,3 +82,15 @@ def make_item(session: Session, owner: User, *, title: str = "An item") -> Item:
 def auth_headers(runtime: Runtime, user: User) -> dict[str, str]:
     token = runtime.tokens.create_access_token(user_id=user.id, stamp=user.security_stamp)
     return {"Authorization": f"Bearer {token}"}
+
+
+def past_reuse_grace(session: Session, runtime: Runtime) -> None:
+    """Move every refresh token's rotation back past the reuse grace window, as if
+    that time had passed: presenting a rotated token then means it leaked."""
+    grace = timedelta(seconds=runtime.settings.REFRESH_REUSE_GRACE_SECONDS + 1)
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.revoked_at.is_not(None))
+        .values(revoked_at=datetime.now(UTC) - grace)
+    )
+    session.commit()

@@ -18,7 +18,7 @@ from app.runtime import Runtime
 from app.services import auth
 from app.services.errors import AuthenticationFailed
 from app.services.queue import MAINTENANCE_QUEUE, PURGE_EXPIRED
-from tests.utils.factories import DEFAULT_PASSWORD
+from tests.utils.factories import DEFAULT_PASSWORD, past_reuse_grace
 from tests.worker_tasks.conftest import WorkerAppFactory
 
 RETENTION_DAYS = 7
@@ -157,6 +157,7 @@ def test_purge_expired_keeps_reuse_detection_of_rotated_tokens(
         session=db, codec=runtime.tokens, settings=settings, refresh_token=first.refresh_token
     )
     db.commit()
+    past_reuse_grace(db, runtime)
 
     purge(worker_app, runtime)
 

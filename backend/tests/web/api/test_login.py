@@ -18,7 +18,7 @@ from app.models import RefreshToken, User
 from app.runtime import Runtime
 from tests.utils.apps import app_with_settings
 from tests.utils.assertions import assert_error, assert_user
-from tests.utils.factories import DEFAULT_PASSWORD, make_user
+from tests.utils.factories import DEFAULT_PASSWORD, make_user, past_reuse_grace
 
 LOGIN = "/api/v1/login/access-token"
 REFRESH = "/api/v1/login/refresh"
@@ -45,17 +45,6 @@ def use_refresh_cookie(client: FlaskClient, value: str) -> TestResponse:
     """Refresh presenting `value`, as a client holding that (perhaps stolen) cookie would."""
     client.set_cookie(COOKIE, value, path=COOKIE_PATH)
     return client.post(REFRESH)
-
-
-def past_reuse_grace(db: Session, runtime: Runtime) -> None:
-    """Move every rotation back past the grace window, as if that time had passed."""
-    grace = timedelta(seconds=runtime.settings.REFRESH_REUSE_GRACE_SECONDS + 1)
-    db.execute(
-        update(RefreshToken)
-        .where(RefreshToken.revoked_at.is_not(None))
-        .values(revoked_at=datetime.now(UTC) - grace)
-    )
-    db.commit()
 
 
 def set_cookie_attributes(response: TestResponse) -> dict[str, str]:
