@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
-import redis
 from sqlalchemy.engine import make_url
 
 from app.db import migrate
 from app.runtime import Runtime
 from tests.conftest import make_settings
-from tests.utils.brokers import REDIS_URL
+from tests.utils.brokers import redis_broker
 from tests.utils.databases import SERVER_ENV, throwaway_database
 from tests.utils.faultproxy import FaultProxy
 
@@ -105,15 +104,8 @@ def sqlite_runtime(tmp_path: Path) -> Iterator[Runtime]:
 
 @pytest.fixture
 def proxied_redis() -> Iterator[Proxied]:
-    """The test Redis server (database 12, emptied) through a proxy."""
-    parsed = make_url(REDIS_URL)
-    url = parsed.set(database="12").render_as_string(hide_password=False)
-    client = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2)
-    try:
-        client.flushdb()
-    except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
-        pytest.skip(f"Redis is unreachable at {parsed.host}:{parsed.port}: {exc}")
-    finally:
-        client.close()
+    """The test Redis server (database 12, emptied; skips when unreachable) through a proxy."""
+    url = redis_broker(12).url
+    parsed = make_url(url)
     with FaultProxy(parsed.host or "127.0.0.1", parsed.port or 6379) as proxy:
         yield Proxied(_through(url, proxy), proxy, url)

@@ -27,8 +27,14 @@ logger = logging.getLogger(__name__)
 
 
 class EmailTask(Task):
-    """Says once, clearly, that an email was not sent: after its last retry, or at
-    once when it cannot even be rendered (an unknown kind)."""
+    """Retried while the mail server is unavailable (the backoff above), and says
+    once, clearly, that an email was not sent: after its last retry, or at once
+    when it cannot even be rendered (an unknown kind)."""
+
+    autoretry_for = (Unavailable,)
+    retry_backoff = 2
+    retry_backoff_max = 600
+    retry_jitter = True
 
     def describe(self, args: Any, kwargs: Any) -> dict[str, Any]:
         """The email's kind and recipient, from the task's arguments."""
@@ -51,15 +57,7 @@ class EmailTask(Task):
         )
 
 
-@shared_task(
-    name=SEND_EMAIL,
-    bind=True,
-    base=EmailTask,
-    autoretry_for=(Unavailable,),
-    retry_backoff=2,
-    retry_backoff_max=600,
-    retry_jitter=True,
-)
+@shared_task(name=SEND_EMAIL, bind=True, base=EmailTask)
 def send_email(self: Task, kind: str, to: str, context: dict[str, Any]) -> None:
     runtime = self.app.runtime
     message = render_email(
@@ -74,15 +72,7 @@ class RecoveryTask(EmailTask):
         return {"kind": "reset_password", "to": (list(args) or [kwargs.get("email")])[0]}
 
 
-@shared_task(
-    name=RECOVER_PASSWORD,
-    bind=True,
-    base=RecoveryTask,
-    autoretry_for=(Unavailable,),
-    retry_backoff=2,
-    retry_backoff_max=600,
-    retry_jitter=True,
-)
+@shared_task(name=RECOVER_PASSWORD, bind=True, base=RecoveryTask)
 def recover_password(self: Task, email: str) -> None:
     """Send a reset link if `email` is an active account's. Each attempt issues a
     link of its own: only the one delivered is ever seen, and the token never
