@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.runtime import Runtime
-from app.web import db, errors, limits, payload, request_id, security_headers
+from app.web import db, errors, limits, payload, request_id, response_headers
 from app.web.api import register_api
 from app.web.json_provider import JSONProvider
 
@@ -32,6 +32,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     configure_logging(settings.LOG_LEVEL)
 
     app = App(__name__, static_folder=None)
+    app.wsgi_app = payload.UnannouncedBodies(  # type: ignore[method-assign]
+        app.wsgi_app, settings.MAX_CONTENT_LENGTH
+    )
+    app.wsgi_app = response_headers.ResponseHeaders(app.wsgi_app)  # type: ignore[method-assign]
     if settings.PROXY_COUNT:
         # Behind Traefik: trust its X-Forwarded-* headers for the client address
         # (rate limits) and the scheme and host (links in the docs).
@@ -55,9 +59,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["runtime"] = runtime
 
     request_id.init_app(app)
-    security_headers.init_app(app)
     db.init_app(app)
-    payload.init_app(app)
     limits.init_app(app, settings)
     if settings.cors_origins:
         CORS(

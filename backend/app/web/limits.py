@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Flask, Response
+from flask import Flask
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import HTTPException
 
 from app.core.config import Settings
 from app.services import users
@@ -46,17 +47,9 @@ def init_app(app: Flask, settings: Settings) -> None:
         RATELIMIT_SWALLOW_ERRORS=True,
         RATELIMIT_KEY_PREFIX=f"ratelimit:{settings.PROJECT_NAME}",
     )
-    # Registered first, so it runs after the limiter's own (after_request functions
-    # run in reverse order): the limiter adds Retry-After to every limited answer.
-    app.after_request(_retry_after_only_when_limited)
+    # The limiter adds Retry-After to every answer of a limited endpoint:
+    # response_headers drops it but from 429s.
     limiter.init_app(app)
-
-
-def _retry_after_only_when_limited(response: Response) -> Response:
-    """Retry-After means "come back later": only a 429 (or 503) says that."""
-    if response.status_code not in (429, 503):
-        response.headers.pop("Retry-After", None)
-    return response
 
 
 @limiter.request_filter
@@ -76,5 +69,11 @@ def setting(name: str) -> Callable[[], str]:
 def login_account_key() -> str:
     """The account a login attempt targets, so one account can't be brute-forced
     from many addresses, nor under other spellings of its email."""
-    username = form_or_json().get("username")
+    try:
+        username = form_or_json().get("username")
+    except HTTPException:
+        # A body the endpoint refuses itself (413). Raising here would not do: the
+        # limiter takes any error in a key function for its store being down, and
+        # would count in this process's memory from then on.
+        username = None
     return "login:" + (users.login_key(username) if isinstance(username, str) else "-")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Flask, current_app, request
-from werkzeug.exceptions import RequestEntityTooLarge
+from flask import request
 
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CHUNK = 64 * 1024
 
@@ -19,39 +19,41 @@ def form_or_json() -> Mapping[str, Any]:
     return data if isinstance(data, Mapping) else {}
 
 
-def _read_body_within_limit() -> None:
-    """Read the body once, before anything else does. One over MAX_CONTENT_LENGTH
-    (chunked too, where no length is announced) is refused here with a 413, instead
-    of failing inside the rate limiter's key function: the limiter takes any error
-    there for its store being down and falls back to counting in this process."""
-    if request.method not in BODY_METHODS:
-        return
-    environ = request.environ
-    if "CONTENT_LENGTH" not in environ and environ.get("wsgi.input_terminated"):
-        _buffer_unannounced_body(environ, current_app.config["MAX_CONTENT_LENGTH"])
-    request.get_data(cache=True)
+class UnannouncedBodies:
+    """WSGI middleware: a body sent without Content-Length (chunked) is read here, up
+    to one byte past the limit, and handed on with its length. werkzeug would read
+    such a body only up to MAX_CONTENT_LENGTH and pass it on cut short, as if whole;
+    one over the limit is handed on empty, announcing its size, so that the first
+    read of it is refused with a 413 as for any announced body."""
+
+    def __init__(self, app: WSGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
+        if (
+            environ.get("REQUEST_METHOD") in BODY_METHODS
+            and not environ.get("CONTENT_LENGTH")
+            and environ.get("wsgi.input_terminated")
+        ):
+            body = _read_up_to(environ["wsgi.input"], self.limit + 1)
+            # Now a body of known length: werkzeug ignores Content-Length while
+            # Transfer-Encoding says chunked.
+            environ.pop("HTTP_TRANSFER_ENCODING", None)
+            environ["CONTENT_LENGTH"] = str(len(body))
+            environ["wsgi.input"] = io.BytesIO(b"" if len(body) > self.limit else body)
+        return self.app(environ, start_response)
 
 
-def _buffer_unannounced_body(environ: dict[str, Any], limit: int) -> None:
-    """A body sent without Content-Length (chunked), read up to one byte past the
-    limit: werkzeug stops reading such a body at the limit and passes it on cut
-    short, as if it were whole. Within the limit, it is handed on with its length."""
-    stream = environ["wsgi.input"]
+def _read_up_to(stream: Any, size: int) -> bytes:
     chunks: list[bytes] = []
-    size = 0
-    while size <= limit:
-        chunk = stream.read(min(CHUNK, limit + 1 - size))
+    read = 0
+    while read < size:
+        chunk = stream.read(min(CHUNK, size - read))
         if not chunk:
             break
         chunks.append(chunk)
-        size += len(chunk)
-    if size > limit:
-        raise RequestEntityTooLarge()
-    body = b"".join(chunks)
-    environ["wsgi.input"] = io.BytesIO(body)
-    environ["CONTENT_LENGTH"] = str(len(body))
-
-
-def init_app(app: Flask) -> None:
-    """Before the rate limiter's own check: register it first."""
-    app.before_request(_read_body_within_limit)
+        read += len(chunk)
+    return b"".join(chunks)

@@ -6,14 +6,14 @@ import io
 import logging
 import re
 import uuid
-from typing import Any
 
 import pytest
 import redis
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
-from werkzeug.test import EnvironBuilder, TestResponse
+from werkzeug.test import EnvironBuilder, TestResponse, run_wsgi_app
+from werkzeug.wrappers import Request
 
 from app.runtime import Runtime
 from app.services import items as items_service
@@ -68,25 +68,21 @@ def test_request_with_body_over_configured_limit_returns_413(runtime: Runtime, d
     assert_error(response, 413)
 
 
-class ServerBody(io.BytesIO):
-    """A request body as granian hands it over: it reads, but has no `readinto`
-    (werkzeug takes another path through such a stream)."""
-
-    def __getattribute__(self, name: str) -> Any:
-        if name == "readinto":
-            raise AttributeError(name)
-        return super().__getattribute__(name)
-
-
 def chunked(client: FlaskClient, path: str, body: bytes, content_type: str) -> TestResponse:
-    """A request whose body has no length, as a server passes a chunked upload on
-    (granian sets wsgi.input_terminated and no CONTENT_LENGTH)."""
-    builder = EnvironBuilder(path=path, method="POST", content_type=content_type)
-    environ = builder.get_environ()
+    """A request as granian passes a chunked upload on: Transfer-Encoding chunked, no
+    CONTENT_LENGTH, wsgi.input_terminated, the de-chunked body as the input. Run
+    straight through the WSGI app: the test client would rebuild the environ."""
+    environ = EnvironBuilder(
+        path=path,
+        method="POST",
+        content_type=content_type,
+        headers={"Transfer-Encoding": "chunked"},
+    ).get_environ()
     environ.pop("CONTENT_LENGTH", None)
-    environ["wsgi.input"] = ServerBody(body)
+    environ["wsgi.input"] = io.BytesIO(body)
     environ["wsgi.input_terminated"] = True
-    return client.open(environ)
+    app_iter, status, headers = run_wsgi_app(client.application, environ, buffered=True)
+    return TestResponse(app_iter, status, headers, request=Request(environ))
 
 
 @pytest.mark.parametrize(

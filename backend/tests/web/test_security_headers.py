@@ -61,3 +61,9 @@ def test_docs_oauth_redirect_page_runs_its_inline_script(client: FlaskClient) ->
     page.close()
     digest = base64.b64encode(hashlib.sha256(inline).digest()).decode()
     assert f"'sha256-{digest}'" in policy(page)["script-src"]
+
+
+def test_https_answers_ask_to_stay_on_https(client: FlaskClient) -> None:
+    secure = client.get("/api/v1/utils/health-check/", base_url="https://localhost")
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in client.get("/api/v1/utils/health-check/").headers

@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, Response, request
 from flask_restx import Api, apidoc
 from werkzeug.exceptions import NotFound
 
-from app.web import errors
+from app.web import errors, response_headers
 
 from . import groups, items, jobs, login, permissions, project, users, utils
 
@@ -57,6 +57,9 @@ def build_api(blueprint: Blueprint, title: str, *, docs: bool = True) -> Api:
         *project.NAMESPACES,
     ):
         api.add_namespace(ns, path=path)
+
+    if docs:
+        api.documentation(response_headers.docs_page(api))
 
     @api.errorhandler(Exception)
     def handle(exc: Exception) -> tuple[dict[str, Any], int, dict[str, str]]:
