@@ -198,8 +198,11 @@ rate_limit_counters() {
 }
 
 check_rate_limits_in_redis() {
-  local redis_id
-  if ! "${COMPOSE[@]}" logs --no-color backend 2>&1 | grep -q 'rate limits: counted in redis'; then
+  local redis_id logs
+  # Read whole, then matched: `logs | grep -q` would fail under pipefail whenever
+  # grep stops reading before compose stops writing.
+  logs="$("${COMPOSE[@]}" logs --no-color backend 2>&1)"
+  if [[ "$logs" != *'rate limits: counted in redis'* ]]; then
     fail "the backend's start-up log does not say the rate limits are counted in Redis"
   fi
   redis_id="$(containers_of redis | head -n 1)"
