@@ -12,8 +12,12 @@ help: ## Show this help
 		/^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) }' $(MAKEFILE_LIST)
 
 .PHONY: install
-install: ## Create .venv and install the backend with its tools
+install: ## Create .venv and install the backend and the worker with their tools (from uv.lock)
 	@source scripts/lib.sh && ensure_venv
+
+.PHONY: lock
+lock: ## Update uv.lock after a dependency changed in a pyproject.toml [UPGRADE=1: every package to its newest allowed]
+	@source scripts/lib.sh && ensure_uv && "$$UV" lock $(if $(filter 1,$(UPGRADE)),--upgrade)
 
 ##@ Run
 

@@ -21,18 +21,9 @@ ensure_wrk() {
   fi
 }
 
-# The bench extra: gunicorn, the server the API's is compared with.
-ensure_bench_extra() {
-  python -c 'import gunicorn' 2>/dev/null && return 0
-  log "installing the bench extra"
-  python -m pip install --quiet \
-    -c "$ROOT_DIR/backend/constraints.txt" -e "$ROOT_DIR/backend[web,dev,bench]"
-}
-
 main() {
   ensure_venv
   ensure_wrk
-  ensure_bench_extra
   cd "$ROOT_DIR/backend"
   ensure_worker_venv
   # The drivers stop their servers and drop their databases however they end

@@ -133,7 +133,11 @@ standin_extras() {
       cp "$VENV_DIR/bin/traefik" "$context/traefik"
       ;;
     mailpit)
-      cp "$ROOT_DIR/backend/app/devtools/mailsink.py" "$ROOT_DIR/backend/constraints.txt" "$context/"
+      cp "$ROOT_DIR/backend/app/devtools/mailsink.py" "$context/"
+      # Its one dependency, pinned by the lock (the `mailsink` group).
+      ensure_uv
+      (cd "$ROOT_DIR" && "$UV" export --quiet --frozen --only-group mailsink --no-header \
+        --output-file "$context/requirements.txt")
       ;;
     *) ;;
   esac
@@ -244,8 +248,8 @@ build_app_images() {
     frontend_args+=(--build-arg "PROJECT_NAME=$PROJECT_NAME")
   fi
   log "building ${BACKEND_IMAGE:-app-backend}:$tag"
-  logged_build backend "${python_args[@]}" --target production \
-    -t "${BACKEND_IMAGE:-app-backend}:$tag" "$ROOT_DIR/backend"
+  logged_build backend "${python_args[@]}" --target production -f "$ROOT_DIR/backend/Dockerfile" \
+    -t "${BACKEND_IMAGE:-app-backend}:$tag" "$ROOT_DIR"
   log "building ${WORKER_IMAGE:-app-worker}:$tag"
   logged_build worker "${python_args[@]}" --target production -f "$ROOT_DIR/worker/Dockerfile" \
     -t "${WORKER_IMAGE:-app-worker}:$tag" "$ROOT_DIR"

@@ -35,38 +35,54 @@ quiet_pip() {
     2> >(grep -v '^WARNING: Location' >&2)
 }
 
-# Install into a virtualenv (created when missing) when its inputs changed since
-# the last install: `install_into VENV STAMP_NAME PIP_ARGS...`.
-install_into() {
-  local venv="$1" stamp="$1/.installed-$2" inputs
-  shift 2
-  inputs="$ROOT_DIR/backend/pyproject.toml $ROOT_DIR/worker/pyproject.toml $ROOT_DIR/backend/constraints.txt"
-  if [[ ! -x "$venv/bin/python" ]]; then
-    log "creating the virtualenv ${venv#"$ROOT_DIR"/}"
-    "$PYTHON" -m venv "$venv"
+# uv (https://docs.astral.sh/uv/) installs every Python environment from the one
+# lock file, uv.lock. The machine's own uv when it has one of the version the
+# workspace asks for (pyproject.toml); otherwise this one, installed once with pip
+# into .cache/uv (uv is on PyPI).
+UV_VERSION=0.13.9
+UV_TOOL_DIR="$ROOT_DIR/.cache/uv"
+ensure_uv() {
+  if [[ -n "${UV:-}" ]]; then
+    return 0
   fi
-  # shellcheck disable=SC2086
-  if [[ ! -f "$stamp" ]] || [[ -n "$(find $inputs -newer "$stamp" 2>/dev/null)" ]]; then
-    log "installing into ${venv#"$ROOT_DIR"/}"
-    quiet_pip "$venv" --upgrade pip
-    quiet_pip "$venv" -c "$ROOT_DIR/backend/constraints.txt" "$@"
-    touch "$stamp"
+  if command -v uv >/dev/null && [[ "$(uv --version 2>/dev/null)" == "uv 0.13."* ]]; then
+    UV="$(command -v uv)"
+  else
+    if [[ ! -x "$UV_TOOL_DIR/bin/uv" ]] || [[ "$("$UV_TOOL_DIR/bin/uv" --version)" != "uv $UV_VERSION"* ]]; then
+      log "installing uv $UV_VERSION into ${UV_TOOL_DIR#"$ROOT_DIR"/}"
+      "$PYTHON" -m venv --clear "$UV_TOOL_DIR"
+      quiet_pip "$UV_TOOL_DIR" "uv==$UV_VERSION"
+    fi
+    UV="$UV_TOOL_DIR/bin/uv"
   fi
+  export UV
 }
 
-# The development environment: the backend with its web and dev extras, and the
-# worker with Flower. Puts its bin/ first on PATH.
+# Bring the environment ENV in line with uv.lock (a no-op when it already is):
+# `uv_sync ENV UV_SYNC_ARGS...`. --frozen: the lock is the truth; changing a
+# dependency is `make lock`, which lint then checks.
+uv_sync() {
+  local venv="$1"
+  shift
+  ensure_uv
+  if [[ ! -x "$venv/bin/python" ]]; then
+    log "creating the environment ${venv#"$ROOT_DIR"/}"
+  fi
+  (cd "$ROOT_DIR" && UV_PROJECT_ENVIRONMENT="$venv" "$UV" sync --quiet --frozen \
+    --python "$PYTHON" "$@")
+}
+
+# The development environment: both projects with every extra (the API, the dev
+# tools, Flower, gunicorn for the benchmark, IPython and a Jupyter kernel).
+# Puts its bin/ first on PATH.
 ensure_venv() {
-  install_into "$VENV_DIR" dev \
-    -e "$ROOT_DIR/backend[web,dev]" -e "$ROOT_DIR/worker[flower]"
+  uv_sync "$VENV_DIR" --all-packages --all-extras
   export PATH="$VENV_DIR/bin:$PATH"
 }
 
-# IPython and ipykernel (the backend's `notebook` extra) in the development
-# environment: for `make jupyter-kernel`, and the test of its kernel.
+# IPython and ipykernel (`make jupyter-kernel`, the kernel's test) are in it.
 ensure_notebook() {
   ensure_venv
-  install_into "$VENV_DIR" notebook -e "$ROOT_DIR/backend[notebook]"
 }
 
 # The worker's own environment, as in its image: the backend's core and the
@@ -74,25 +90,13 @@ ensure_notebook() {
 WORKER_VENV_DIR="${WORKER_VENV_DIR:-$ROOT_DIR/.venv-worker}"
 export WORKER_VENV_DIR
 ensure_worker_venv() {
-  install_into "$WORKER_VENV_DIR" worker -e "$ROOT_DIR/backend" -e "$ROOT_DIR/worker"
+  uv_sync "$WORKER_VENV_DIR" --package app-worker
 }
 
-# Ansible and ansible-lint (ansible/requirements.txt), in an environment of
-# their own: the deployment's tools (ansible/), apart from the app's.
+# Ansible and ansible-lint (the `deploy` group of pyproject.toml), in an
+# environment of their own: the deployment's tools (ansible/), apart from the app's.
 ANSIBLE_VENV_DIR="${ANSIBLE_VENV_DIR:-$ROOT_DIR/.venv-ansible}"
 export ANSIBLE_VENV_DIR
 ensure_ansible_venv() {
-  local stamp="$ANSIBLE_VENV_DIR/.installed"
-  if [[ ! -x "$ANSIBLE_VENV_DIR/bin/python" ]]; then
-    log "creating the virtualenv ${ANSIBLE_VENV_DIR#"$ROOT_DIR"/}"
-    "$PYTHON" -m venv "$ANSIBLE_VENV_DIR"
-  fi
-  if [[ ! -f "$stamp" || "$ROOT_DIR/ansible/requirements.txt" -nt "$stamp" ||
-    "$ROOT_DIR/ansible/constraints.txt" -nt "$stamp" ]]; then
-    log "installing Ansible into ${ANSIBLE_VENV_DIR#"$ROOT_DIR"/}"
-    quiet_pip "$ANSIBLE_VENV_DIR" --upgrade pip
-    quiet_pip "$ANSIBLE_VENV_DIR" -c "$ROOT_DIR/ansible/constraints.txt" \
-      -r "$ROOT_DIR/ansible/requirements.txt"
-    touch "$stamp"
-  fi
+  uv_sync "$ANSIBLE_VENV_DIR" --only-group deploy
 }

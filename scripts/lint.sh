@@ -6,6 +6,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 main() {
   ensure_venv
+  log "uv.lock matches the pyproject.toml files (make lock updates it)"
+  (cd "$ROOT_DIR" && "$UV" lock --check --quiet) ||
+    die "uv.lock is stale: run make lock and commit it"
   cd "$ROOT_DIR/backend"
   log "ruff"
   ruff check . ../worker ../ansible
