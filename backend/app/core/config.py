@@ -282,6 +282,18 @@ class Settings(BaseSettings):
                     f"FLOWER_BASIC_AUTH must be user:password with a password of at least "
                     f"{MIN_PASSWORD_LENGTH} characters, not an example value"
                 )
+        # The embedded defaults serve one developer's machine; a deployment names its
+        # database and broker (a file broker on one host's disk loses jobs between hosts).
+        if "DATABASE_URL" not in self.model_fields_set:
+            problems.append(
+                "DATABASE_URL must name the database: the embedded SQLite file is the "
+                "default for ENVIRONMENT=local only"
+            )
+        if self.broker_url == "filesystem://":
+            problems.append(
+                "CELERY_BROKER_URL or REDIS_URL must name the broker: the embedded "
+                "file broker is the default for ENVIRONMENT=local only"
+            )
         if problems:
             raise ValueError(
                 f"refusing to start with ENVIRONMENT={self.ENVIRONMENT}: " + "; ".join(problems)

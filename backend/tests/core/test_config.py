@@ -32,6 +32,7 @@ def production(**values: object) -> Settings:
         "SECRET_KEY": STRONG_KEY,
         "FIRST_SUPERUSER_PASSWORD": STRONG_PASSWORD,
         "DATABASE_URL": STRONG_DATABASE_URL,
+        "REDIS_URL": "redis://redis:6379/0",
     }
     strong.update(values)
     return Settings(_env_file=None, **strong)  # type: ignore[arg-type]
@@ -130,6 +131,25 @@ def test_settings_in_production_refuse_database_url_without_real_password(url: s
     assert "SECRET_KEY" not in message
 
 
+def test_settings_outside_local_refuse_the_embedded_database_and_broker() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Settings(
+            _env_file=None,
+            ENVIRONMENT="production",
+            SECRET_KEY=STRONG_KEY,
+            FIRST_SUPERUSER_PASSWORD=STRONG_PASSWORD,
+        )
+    message = str(caught.value)
+    assert "DATABASE_URL must name the database" in message
+    assert "CELERY_BROKER_URL or REDIS_URL must name the broker" in message
+    # Named explicitly, SQLite is a choice (one machine, say), not a default.
+    assert production(
+        DATABASE_URL="sqlite:////data/app.db",
+        REDIS_URL=None,
+        CELERY_BROKER_URL="amqp://app:S3cure@mq//",
+    ).broker_url.startswith("amqp")
+
+
 def test_settings_refusal_does_not_reveal_given_secrets() -> None:
     message = refusal(SECRET_KEY="weak-key", SMTP_PASSWORD="changeme")
     assert "SECRET_KEY" in message
@@ -153,6 +173,7 @@ def test_settings_read_values_from_file_variables(
     monkeypatch.setenv("FIRST_SUPERUSER_PASSWORD_FILE", str(password_file))
     monkeypatch.setenv("ENVIRONMENT", "production")
     monkeypatch.setenv("DATABASE_URL", STRONG_DATABASE_URL)
+    monkeypatch.setenv("REDIS_URL", "redis://redis:6379/0")
 
     settings = Settings(_env_file=None)
     assert settings.SECRET_KEY.get_secret_value() == STRONG_KEY

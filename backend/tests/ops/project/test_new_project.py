@@ -61,11 +61,21 @@ def test_generated_project_runs_with_its_names(acme: Path) -> None:
     dest = acme
     # The backend reads the name and the secrets from the project's .env, and
     # accepts them outside development.
+    # (The database and the broker as compose names them.)
     check = (
-        "import app; from app.core.config import Settings; "
-        "s = Settings(ENVIRONMENT='production'); print(app.__file__); print(s.PROJECT_NAME)"
+        "import app, os; from app.core.config import Settings; "
+        "s = Settings(ENVIRONMENT='production', REDIS_URL='redis://redis:6379/0', "
+        "DATABASE_URL=f\"postgresql://app:{os.environ['POSTGRES_PASSWORD']}@db:5432/app\"); "
+        "print(app.__file__); print(s.PROJECT_NAME)"
     )
-    out = run(VENV_DIR / "bin/python", "-c", check, cwd=dest / "backend", env=_python_env(dest))
+    password = read_env(dest / ".env")["POSTGRES_PASSWORD"]
+    out = run(
+        VENV_DIR / "bin/python",
+        "-c",
+        check,
+        cwd=dest / "backend",
+        env=_python_env(dest) | {"POSTGRES_PASSWORD": password},
+    )
     assert out.stdout.splitlines() == [str(dest / "backend/app/__init__.py"), "Acme Portal"]
 
     # Compose: the project name, the domain in the routes, the frontend's title.
@@ -130,6 +140,7 @@ def test_generated_settings_pass_the_production_checks(acme: Path) -> None:
         ENVIRONMENT="production",
         # What compose builds from the generated values.
         DATABASE_URL=f"postgresql://app:{env['POSTGRES_PASSWORD']}@db:5432/app",
+        REDIS_URL="redis://redis:6379/0",
     )
     assert settings.SECRET_KEY.get_secret_value() == env["SECRET_KEY"]
 
