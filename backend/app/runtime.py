@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.core.config import Settings
 from app.core.security import PasswordHasher, TokenCodec
 from app.db import create_db_engine, create_session_factory
+from app.queue import TaskQueue
 from app.services.email import EmailRenderer, EmailSender
-from app.services.queue import TaskQueue
 
 
 @dataclass

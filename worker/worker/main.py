@@ -19,14 +19,14 @@ from sqlalchemy import Connection
 
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
-from app.runtime import Runtime
-from app.services.queue import (
+from app.queue import (
     PURGE_EXPIRED,
     RECOVER_PASSWORD,
     SEND_EMAIL,
     celery_config,
     describe_broker,
 )
+from app.runtime import Runtime
 
 logger = logging.getLogger("worker")
 

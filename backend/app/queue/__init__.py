@@ -1,5 +1,8 @@
 """The task queue as both sides see it: broker settings, task names, enqueueing.
 
+Plumbing, beside `app/db/`: the domain rules in `app/services/` send work through
+it. Its two transports adjust kombu's where kombu falls short (see each module).
+
 The web side sends tasks by name and never imports the worker's code; the worker
 builds its Celery app from the same `celery_config()`, so both agree on broker,
 serializer and routes.
@@ -17,7 +20,7 @@ from kombu.exceptions import KombuError, OperationalError
 from sqlalchemy.engine import make_url
 
 from app.core.config import Settings
-from app.services import filesystem_broker, redis_broker
+from app.queue import filesystem_transport, redis_transport
 from app.services.errors import Unavailable
 
 logger = logging.getLogger(__name__)
@@ -74,9 +77,9 @@ def _filesystem_options(settings: Settings) -> dict[str, Any]:
 def _transport(url: str) -> str | None:
     """kombu's transport for the URL, or the project's variant of it (see there)."""
     if url.startswith("filesystem://"):
-        return filesystem_broker.TRANSPORT
+        return filesystem_transport.TRANSPORT
     if broker_kind(url) in ("redis", "rediss"):
-        return redis_broker.TRANSPORT
+        return redis_transport.TRANSPORT
     return None
 
 

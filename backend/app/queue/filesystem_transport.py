@@ -2,9 +2,12 @@
 
 kombu 5.7 creates a message's file under its final name and then writes it: a
 consumer polling the folder can take the file in between, read it empty, and
-the worker stops on a JSONDecodeError. Here a message is written under a name
-no consumer looks at, then renamed into place, which is atomic on one filesystem.
-Selected by `celery_config` for `filesystem://` URLs.
+the worker stops on a JSONDecodeError (kombu issue #1551,
+https://github.com/celery/kombu/issues/1551). Here a message is written under a
+name no consumer looks at, then renamed into place, which is atomic on one
+filesystem. Selected by `celery_config` for `filesystem://` URLs. It overrides
+kombu's `Channel._put`: kombu is pinned to the minor version it was checked
+against (pyproject.toml); tests/queue/test_filesystem_transport.py is its canary.
 """
 
 from __future__ import annotations

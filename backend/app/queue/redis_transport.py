@@ -1,12 +1,18 @@
 """kombu's Redis transport, keeping one Redis client per channel.
 
 kombu 5.7's Redis channel wraps its connection pool in a new `redis.Redis` for
-every command it sends outside its consumer loop (`conn_or_acquire`): each
-publish, and each message a worker takes and acknowledges. With redis-py 7,
-building one costs more CPU than the command itself (docs/performance.md). A
-client is only a thread-safe handle on the pool, so the channel keeps one for
-as long as its pool lives. Selected by `celery_config` for `redis://` and
-`rediss://` URLs.
+every command it sends outside its consumer loop (`Channel.conn_or_acquire` in
+kombu/transport/redis.py): each publish, and each message a worker takes and
+acknowledges. With redis-py 7, building one costs more CPU than the command
+itself (docs/performance.md). A client is only a thread-safe handle on the pool,
+so the channel keeps one for as long as its pool lives. Selected by
+`celery_config` for `redis://` and `rediss://` URLs.
+
+It overrides a method kombu does not document: kombu is pinned to the minor
+version it was checked against (pyproject.toml), and
+tests/queue/test_redis_transport.py keeps a canary that fails when kombu's own
+channel stops building a client per command (then this override can go) or this
+one stops keeping its client.
 """
 
 from __future__ import annotations

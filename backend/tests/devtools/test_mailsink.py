@@ -25,7 +25,7 @@ import pytest
 
 from tests.utils.smtp import LOOPBACK, free_port
 
-BACKEND_DIR = Path(__file__).resolve().parents[1]
+BACKEND_DIR = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 15.0
 
 

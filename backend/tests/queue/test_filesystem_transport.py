@@ -8,7 +8,7 @@ from pathlib import Path
 from kombu import Connection
 from kombu.transport import filesystem
 
-from app.services.filesystem_broker import Transport
+from app.queue.filesystem_transport import Transport
 
 MESSAGES = 300
 

@@ -6,8 +6,8 @@ import dataclasses
 
 from flask import Flask
 
+from app.queue import TaskQueue
 from app.runtime import Runtime
-from app.services.queue import TaskQueue
 from app.web import create_app
 from tests.conftest import make_settings
 

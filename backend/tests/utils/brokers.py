@@ -24,7 +24,7 @@ import redis
 from kombu import Connection, Queue
 from kombu.exceptions import OperationalError
 
-from app.services.queue import QUEUES
+from app.queue import QUEUES
 from tests.utils.smtp import LOOPBACK, free_port
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")

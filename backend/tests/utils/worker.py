@@ -26,9 +26,9 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.core.config import BACKEND_DIR, REPO_DIR, Settings
+from app.queue import QUEUES, TaskQueue
 from app.runtime import Runtime
 from app.services.email import EmailSender
-from app.services.queue import QUEUES, TaskQueue
 from app.web import create_app
 from tests.conftest import TEST_SECRET_KEY, make_settings
 from tests.utils.brokers import Broker

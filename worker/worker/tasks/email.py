@@ -18,10 +18,10 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from app.queue import RECOVER_PASSWORD, SEND_EMAIL
 from app.services import auth, users
 from app.services.email import render_email
 from app.services.errors import Unavailable
-from app.services.queue import RECOVER_PASSWORD, SEND_EMAIL
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from sqlalchemy.exc import DBAPIError
 
+from app.queue import RUN_JOB
 from app.services import jobs
-from app.services.queue import RUN_JOB
 
 if TYPE_CHECKING:
     from worker.main import WorkerCelery

@@ -8,8 +8,8 @@ from datetime import timedelta
 from celery import Task, shared_task
 
 from app.db.base import utcnow
+from app.queue import PURGE_EXPIRED
 from app.services import auth, jobs
-from app.services.queue import PURGE_EXPIRED
 
 logger = logging.getLogger(__name__)
 

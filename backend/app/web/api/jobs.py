@@ -8,9 +8,9 @@ from flask_restx import Namespace, Resource, fields
 from sqlalchemy import Row
 
 from app.models import Job
+from app.queue import RUN_JOB
 from app.services import jobs
 from app.services.errors import PermissionDenied, Unavailable
-from app.services.queue import RUN_JOB
 from app.web.auth import current_user
 from app.web.db import autocommit, runtime, session
 

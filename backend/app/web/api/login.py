@@ -10,9 +10,9 @@ from typing import Any
 from flask import Response, make_response, request
 from flask_restx import Namespace, Resource, fields, reqparse
 
+from app.queue import RECOVER_PASSWORD
 from app.services import auth
 from app.services.errors import AuthenticationFailed, BadRequest, InvalidInput, Unavailable
-from app.services.queue import RECOVER_PASSWORD
 from app.web.auth import current_user
 from app.web.db import runtime, session
 from app.web.limits import limiter, login_account_key, setting

@@ -9,10 +9,10 @@ from flask import Response, make_response
 from flask_restx import Model, Namespace, Resource, fields
 
 from app.models import User
+from app.queue import SEND_EMAIL
 from app.services import users
 from app.services.errors import NotFound, PermissionDenied, Unavailable
 from app.services.permissions import Permission, effective_permissions
-from app.services.queue import SEND_EMAIL
 from app.web.auth import current_user, require
 from app.web.db import runtime, session
 from app.web.limits import limiter, setting

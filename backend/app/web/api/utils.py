@@ -9,9 +9,9 @@ from flask_restx import Namespace, Resource, fields, reqparse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.queue import SEND_EMAIL
 from app.services import users
 from app.services.errors import InvalidInput
-from app.services.queue import SEND_EMAIL
 from app.web.auth import require_superuser
 from app.web.db import runtime, session
 

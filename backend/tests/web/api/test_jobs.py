@@ -1,7 +1,7 @@
 """Jobs as the API sees them: who may start one, what it accepts, who sees which.
 
 The suite's broker is in memory, so jobs stay queued: the worker's own tests
-(tests/worker) run them.
+(tests/worker/process) run them.
 """
 
 from __future__ import annotations

@@ -29,14 +29,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.models import PasswordResetToken
+from app.queue import RECOVER_PASSWORD, SEND_EMAIL
 from app.runtime import Runtime
 from app.services import auth
 from app.services.errors import Unavailable
-from app.services.queue import RECOVER_PASSWORD, SEND_EMAIL
 from tests.utils.factories import make_user
 from tests.utils.smtp import LOOPBACK, Mailbox, free_port, reset_token, text_and_html
 from tests.utils.unreachable import closed_port
-from tests.worker_tasks.conftest import WorkerAppFactory
+from tests.worker.tasks.conftest import WorkerAppFactory
 
 SITE = "https://app.example.com"
 TO = "jane@example.com"

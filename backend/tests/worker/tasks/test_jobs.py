@@ -17,11 +17,11 @@ from worker.tasks import jobs as job_tasks
 
 from app.db.base import utcnow
 from app.models import Job, JobState, User
+from app.queue import RUN_JOB
 from app.runtime import Runtime
 from app.services import jobs
-from app.services.queue import RUN_JOB
 from tests.utils.factories import make_user
-from tests.worker_tasks.conftest import WorkerAppFactory
+from tests.worker.tasks.conftest import WorkerAppFactory
 
 
 @pytest.fixture

@@ -14,12 +14,12 @@ from worker.main import WorkerCelery
 from app.core.security import hash_opaque_token
 from app.db.base import utcnow
 from app.models import Job, JobState, PasswordResetToken, RefreshToken, User
+from app.queue import MAINTENANCE_QUEUE, PURGE_EXPIRED
 from app.runtime import Runtime
 from app.services import auth
 from app.services.errors import AuthenticationFailed
-from app.services.queue import MAINTENANCE_QUEUE, PURGE_EXPIRED
 from tests.utils.factories import DEFAULT_PASSWORD, past_reuse_grace
-from tests.worker_tasks.conftest import WorkerAppFactory
+from tests.worker.tasks.conftest import WorkerAppFactory
 
 RETENTION_DAYS = 7
 
