@@ -89,6 +89,10 @@ e2e: ## Run the browser tests against the whole system, started natively on thro
 lint: ## Run the linters and type checks only
 	@scripts/lint.sh
 
+.PHONY: hooks
+hooks: ## Run the linters before each commit, on the files it changes (pre-commit install)
+	@source scripts/lib.sh && ensure_venv && pre-commit install
+
 .PHONY: format
 format: ## Format and fix the Python code
 	@source scripts/lib.sh && ensure_venv && cd backend && ruff check --fix . && ruff format .

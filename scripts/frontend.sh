@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The frontend's tasks: `frontend.sh check|generate-client|dev|build`.
+# The frontend's tasks: `frontend.sh check|lint|check-client|generate-client|dev|build`.
 # Installs its packages with `npm ci` whenever package-lock.json changed.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
@@ -29,10 +29,12 @@ main() {
       log "frontend: the generated API client matches the backend's spec"
       npm run --silent check-client
       ;;
+    lint) npm run --silent lint ;;
+    check-client) npm run --silent check-client ;;
     generate-client) npm run --silent generate-client ;;
     dev) exec npm run --silent dev -- --port "${FRONTEND_PORT:-5173}" --strictPort ;;
     build) npm run --silent build ;;
-    *) die "unknown task: $task (check, generate-client, dev or build)" ;;
+    *) die "unknown task: $task (check, lint, check-client, generate-client, dev or build)" ;;
   esac
 }
 

@@ -9,7 +9,8 @@
 #   - `docker stack config` on the Swarm stack, when a docker CLI that has it is
 #     installed (Swarm reads compose files with a loader of its own);
 #   - check-jsonschema: the compose files and every merged configuration
-#     against the Compose Specification, .gitlab-ci.yml against GitLab's schema.
+#     against the Compose Specification, .gitlab-ci.yml against GitLab's schema,
+#     renovate.json against Renovate's.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -125,12 +126,13 @@ main() {
   done
   check_stack_with_docker
 
-  log "check-jsonschema: compose files and merged configurations, .gitlab-ci.yml"
+  log "check-jsonschema: compose files and merged configurations, .gitlab-ci.yml, renovate.json"
   # The test overlay uses compose's !reset tag, which only compose reads: it is
   # checked within its merged configuration.
   check-jsonschema --builtin-schema vendor.compose-spec \
     compose/compose.yaml compose/compose.dev.yaml compose/stack.yaml "$scratch"/*.json
   check-jsonschema --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci .gitlab-ci.yml
+  check-jsonschema --builtin-schema vendor.renovate renovate.json
 }
 
 main "$@"
