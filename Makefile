@@ -69,11 +69,12 @@ migration: ## Write a new migration from the models: make migration MSG="add a c
 
 .PHONY: backup
 backup: ## Back up the database into backups/ (BACKUP_TARGET=native, compose or swarm: docs/deployment.md)
-	@scripts/backup.sh backup
+	@source scripts/lib.sh && ensure_venv && python -m app backup
 
 .PHONY: restore
 restore: ## Replace the database's contents with a backup: make restore FILE=backups/... [FORCE=1]
-	@scripts/backup.sh restore "$(FILE)"
+	@source scripts/lib.sh && ensure_venv && python -m app restore $(if $(FILE),"$(FILE)") \
+		$(if $(filter 1 true yes,$(FORCE)),--yes)
 
 ##@ Quality
 
@@ -137,7 +138,7 @@ given = $(filter command line,$(origin $(1)))
 
 .PHONY: new-project
 new-project: ## Generate a project from this one: make new-project NAME="Acme Portal" DOMAIN=acme.example [DEST=../acme-portal] [SLUG=...]
-	@scripts/new-project.sh $(if $(call given,NAME),--name "$$NAME") \
+	@$${PYTHON:-python3} tools/new_project.py $(if $(call given,NAME),--name "$$NAME") \
 		$(if $(call given,DOMAIN),--domain "$$DOMAIN") \
 		$(if $(call given,DEST),--dest "$$DEST") $(if $(call given,SLUG),--slug "$$SLUG")
 

@@ -24,8 +24,8 @@ ensure_wrk() {
 main() {
   ensure_venv
   ensure_wrk
-  cd "$ROOT_DIR/backend"
   ensure_worker_venv
+  cd "$ROOT_DIR/tools"
   # The drivers stop their servers and drop their databases however they end
   # (Ctrl-C, SIGTERM, a failure).
   python -m bench "$@"

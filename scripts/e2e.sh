@@ -36,23 +36,6 @@ ensure_chromium() {
     die "the browser tests need Chromium at $chromium: install it (apt-get install chromium) or set CHROMIUM_PATH"
 }
 
-# Print COUNT free TCP ports on the loopback interface, one a line.
-free_ports() {
-  python - "$1" <<'PY'
-import socket
-import sys
-
-sockets = []
-for _ in range(int(sys.argv[1])):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sockets.append(sock)
-print("\n".join(str(sock.getsockname()[1]) for sock in sockets))
-for sock in sockets:
-    sock.close()
-PY
-}
-
 # Start a service in its own process group (so that stopping it reaches its
 # children too), its output in SERVICE_LOGS/NAME.log: `start NAME DIR CMD...`.
 start() {
@@ -64,34 +47,13 @@ start() {
 
 # Wait until URL answers 200, failing early when the service's process exits.
 wait_for_url() {
-  local name="$1" url="$2" timeout="${3:-60}" waiter
-  waiter="$(
-    cat <<'PY'
-import os
-import sys
-import time
-import urllib.request
-
-url, timeout, pid = sys.argv[1], float(sys.argv[2]), int(sys.argv[3])
-opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-deadline = time.monotonic() + timeout
-while time.monotonic() < deadline:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        sys.exit("the process stopped")
-    try:
-        with opener.open(url, timeout=5) as response:
-            if response.status == 200:
-                sys.exit(0)
-    except OSError:
-        pass
-    time.sleep(0.2)
-sys.exit(f"no answer within {timeout:.0f} s")
-PY
-  )"
-  python -c "$waiter" "$url" "$timeout" "${PGID_OF[$name]}" ||
-    fail_service "$name" "$url did not answer"
+  local name="$1" url="$2" timeout="${3:-60}" deadline
+  deadline=$((SECONDS + timeout))
+  until curl --noproxy '*' -fsS -o /dev/null --max-time 5 "$url" 2>/dev/null; do
+    kill -0 "${PGID_OF[$name]}" 2>/dev/null || fail_service "$name" "it stopped"
+    ((SECONDS < deadline)) || fail_service "$name" "$url did not answer within $timeout s"
+    sleep 0.2
+  done
 }
 
 # Wait until the service's log contains TEXT.
@@ -187,8 +149,8 @@ export_settings() {
   export ENV_FILE=/dev/null ENVIRONMENT=local LOG_LEVEL=INFO
   export DATABASE_URL="sqlite:///$STATE_DIR/app.db"
   export BROKER_DATA_DIR="$STATE_DIR/broker"
-  SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
-  FIRST_SUPERUSER_PASSWORD="$(python -c 'import secrets; print(secrets.token_urlsafe(18))')"
+  SECRET_KEY="$(random_secret 48)"
+  FIRST_SUPERUSER_PASSWORD="$(random_secret 18)"
   export SECRET_KEY FIRST_SUPERUSER_PASSWORD
   export FIRST_SUPERUSER=admin@example.com
   export USERS_OPEN_REGISTRATION=true
@@ -269,7 +231,7 @@ main() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
 
-  mapfile -t ports < <(free_ports 7)
+  mapfile -t ports < <(python -m app.devtools.ports 7)
   HTTP_PORT="${ports[0]}" SHORT_HTTP_PORT="${ports[1]}" API_PORT="${ports[2]}"
   SHORT_API_PORT="${ports[3]}" FRONTEND_PORT="${ports[4]}" SMTP_PORT="${ports[5]}"
   MAIL_WEB_PORT="${ports[6]}"

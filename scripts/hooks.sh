@@ -17,6 +17,7 @@ main() {
     mypy)
       (cd "$ROOT_DIR/backend" && "$VENV_DIR/bin/mypy" app)
       (cd "$ROOT_DIR/worker" && "$VENV_DIR/bin/mypy" worker)
+      (cd "$ROOT_DIR/tools" && MYPYPATH=../backend "$VENV_DIR/bin/mypy" --config-file ../backend/pyproject.toml .)
       (cd "$ROOT_DIR/ansible" && "$VENV_DIR/bin/mypy" --strict tests roles/app_stack/files)
       ;;
     import-linter) (cd "$ROOT_DIR/backend" && "$VENV_DIR/bin/lint-imports") ;;

@@ -27,6 +27,11 @@ load_dotenv() {
   done <"$file"
 }
 
+# A random URL-safe secret from BYTES random bytes (default 32).
+random_secret() {
+  head -c "${1:-32}" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='
+}
+
 # pip, without the warnings about this machine's unused local package indexes.
 quiet_pip() {
   local venv="$1"

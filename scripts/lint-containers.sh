@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Linters for the container files, offline and without a Docker engine:
 #   - hadolint on every Dockerfile (.hadolint.yaml, when present, configures it),
-#     and the images' entrypoints through shellcheck;
+#     and the stand-in images' scripts through shellcheck;
 #   - yamllint on every YAML file (.yamllint.yaml);
 #   - `docker-compose config` on every combination of compose files the project
 #     documents (base, base+dev, base+test, the Swarm stack), with dummy values
@@ -112,8 +112,8 @@ main() {
     -o -type f \( -name Dockerfile -o -name '*.Dockerfile' -o -name 'Dockerfile.*' \) -print | sort)
   log "hadolint: ${dockerfiles[*]#./}"
   hadolint "${dockerfiles[@]}"
-  log "shellcheck: the images' entrypoints"
-  shellcheck backend/docker/*.sh worker/docker/*.sh scripts/standins/*/*.sh
+  log "shellcheck: the stand-in images' scripts"
+  shellcheck scripts/standins/*/*.sh
 
   log "yamllint"
   yamllint --strict .

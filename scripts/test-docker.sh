@@ -41,10 +41,6 @@ SWARM_NODE=""
 SWARM_NODE_LABELS=()
 SWARM_DIR=""
 
-random_secret() {
-  python3 -c 'import secrets; print(secrets.token_urlsafe(32))'
-}
-
 # The settings compose requires: fresh values for a throwaway stack, whatever
 # .env holds (a strong password passes any ENVIRONMENT's checks).
 export_test_settings() {
@@ -152,36 +148,9 @@ check_worker_without_flask() {
   fi
 }
 
-# Through Traefik, from inside the stack's network: the single-page app at /,
-# and a job that the API queues in Redis, the worker runs and records.
+# Through Traefik, from inside the stack's network (backend/tests/live/through_proxy.py).
 check_through_proxy() {
-  local script
-  script="$(
-    cat <<'PY'
-import os, time, requests
-base = "http://proxy"
-page = requests.get(base + "/", timeout=10)
-assert page.status_code == 200 and "<div id=\"app\"" in page.text, (page.status_code, page.text[:200])
-token = requests.post(
-    base + "/api/v1/login/access-token",
-    data={"username": os.environ["FIRST_SUPERUSER"], "password": os.environ["FIRST_SUPERUSER_PASSWORD"]},
-    timeout=10,
-).json()["access_token"]
-headers = {"Authorization": f"Bearer {token}"}
-created = requests.post(base + "/api/v1/jobs/", json={"kind": "demo"}, headers=headers, timeout=10)
-assert created.status_code == 202, (created.status_code, created.text)
-job_id = created.json()["id"]
-deadline = time.monotonic() + 60
-while time.monotonic() < deadline:
-    job = requests.get(f"{base}/api/v1/jobs/{job_id}", headers=headers, timeout=10).json()
-    if job["state"] in ("succeeded", "failed"):
-        break
-    time.sleep(0.5)
-assert job["state"] == "succeeded", job
-print(f"job {job_id} {job['state']}")
-PY
-  )"
-  if "${COMPOSE[@]}" run --rm --no-deps --entrypoint python backend-tests -c "$script"; then
+  if "${COMPOSE[@]}" run --rm --no-deps --entrypoint python backend-tests -m tests.live.through_proxy; then
     log "through Traefik: the frontend at /, and a job run by the worker"
   else
     fail "the frontend or a job through Traefik"
@@ -213,10 +182,6 @@ check_rate_limits_in_redis() {
   log "rate limits: counted in Redis, shared by every backend process"
 }
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("", 0)); print(s.getsockname()[1])'
-}
-
 # Where the engine's published ports answer: its host under DOCKER_HOST=tcp://
 # (Docker in Docker), else this machine.
 engine_address() {
@@ -229,30 +194,21 @@ engine_address() {
   fi
 }
 
-# The cluster's Traefik as the traefik role deploys it: its template, rendered
-# with the role's defaults and the given settings (name=value), as Ansible
-# would (trim_blocks, its `bool` filter; no dashboard).
+# The cluster's Traefik as the traefik role deploys it: its template, rendered by
+# Ansible's template module with the role's defaults and the given settings:
+# `render_traefik_stack DEST name=value...` (no dashboard).
 render_traefik_stack() {
-  local role="$ROOT_DIR/ansible/roles/traefik"
-  "$VENV_DIR/bin/python" - "$role" "$@" <<'PY'
-import sys
-import jinja2
-import yaml
-
-role, *pairs = sys.argv[1:]
-with open(f"{role}/defaults/main.yml", encoding="utf-8") as defaults:
-    settings = yaml.safe_load(defaults)
-settings.update(pair.split("=", 1) for pair in pairs)
-settings["ansible_managed"] = "Rendered from the traefik role's template by scripts/test-docker.sh."
-env = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(f"{role}/templates"),
-    undefined=jinja2.StrictUndefined,
-    trim_blocks=True,
-    keep_trailing_newline=True,
-)
-env.filters["bool"] = lambda value: value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
-sys.stdout.write(env.get_template("traefik-stack.yml.j2").render(settings))
-PY
+  local dest="$1" role="$ROOT_DIR/ansible/roles/traefik" pair
+  shift
+  local -a settings=(-e "@$role/defaults/main.yml" -e "ansible_python_interpreter=$ANSIBLE_VENV_DIR/bin/python")
+  for pair in "$@"; do
+    settings+=(-e "$pair")
+  done
+  ensure_ansible_venv
+  ANSIBLE_LOCALHOST_WARNING=false ANSIBLE_INVENTORY_UNPARSED_WARNING=false \
+    "$ANSIBLE_VENV_DIR/bin/ansible" localhost --connection=local --inventory=localhost, \
+    -m ansible.builtin.template -a "src=$role/templates/traefik-stack.yml.j2 dest=$dest" \
+    "${settings[@]}" >"$dest.log" 2>&1 || { cat "$dest.log" >&2; die "the traefik role's stack did not render"; }
 }
 
 # A one-node Swarm on this engine (unless it is in one already), the network,
@@ -304,12 +260,11 @@ quietly() {
 deploy_swarm_stacks() {
   local variable client_env=()
   SWARM_DIR="$(mktemp -d)"
-  SWARM_HTTP_PORT="$(free_port)"
-  SWARM_HTTPS_PORT="$(free_port)"
+  { read -r SWARM_HTTP_PORT && read -r SWARM_HTTPS_PORT; } < <("$VENV_DIR/bin/python" -m app.devtools.ports 2)
   # No certificate is asked for (nothing answers at caServer): Traefik serves
   # its default one. Routes are read every second. ($$: a literal $ for
   # docker stack deploy.)
-  render_traefik_stack \
+  render_traefik_stack "$SWARM_DIR/traefik.yml" \
     "traefik_image=${TRAEFIK_IMAGE:-traefik:v3.7}" \
     "traefik_stack_name=$SWARM_TRAEFIK_STACK" \
     "traefik_network=$SWARM_NETWORK" \
@@ -319,8 +274,7 @@ deploy_swarm_stacks() {
     "traefik_acme_ca_server=https://127.0.0.1:9/directory" \
     "traefik_http_port=$SWARM_HTTP_PORT" \
     "traefik_https_port=$SWARM_HTTPS_PORT" \
-    "traefik_docker_socket=${DOCKER_SOCKET:-/var/run/docker.sock}" \
-    >"$SWARM_DIR/traefik.yml"
+    "traefik_docker_socket=${DOCKER_SOCKET:-/var/run/docker.sock}"
   quietly docker stack deploy --resolve-image never -c "$SWARM_DIR/traefik.yml" "$SWARM_TRAEFIK_STACK"
   # The stack's variables from here only, not .env's (exported by load_dotenv);
   # the client's own (DOCKER_HOST, DOCKER_TLS_VERIFY, ...) kept.

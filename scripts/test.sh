@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # What ran and what was skipped, and why: printed last, also after a failure.
 SUMMARY=()
-JUNIT_XML=""
+SUITE_SUMMARY=""
 note() { SUMMARY+=("$(printf '%-13s %s' "$1" "$2")"); }
 
 print_summary() {
@@ -21,7 +21,7 @@ print_summary() {
   if ((status != 0)); then
     printf '  \033[1;31mstopped: the step after the last one above failed (exit %s)\033[0m\n' "$status" >&2
   fi
-  [[ -z "$JUNIT_XML" ]] || rm -f "$JUNIT_XML"
+  [[ -z "$SUITE_SUMMARY" ]] || rm -f "$SUITE_SUMMARY"
 }
 
 # A database server's tests run when its TEST_*_URL is set (tests/utils/databases.py).
@@ -34,63 +34,15 @@ note_database() {
   fi
 }
 
-# The brokers' tests skip when theirs cannot be reached (tests/utils/brokers.py):
-# the same check, with the same defaults.
-note_brokers() {
-  local line
-  while IFS= read -r line; do
-    note "${line%%:*}" "${line#*: }"
-  done < <(
-    python - <<'PY'
-import os
-
-import redis
-from kombu import Connection
-
-urls = {
-    "Redis": os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0"),
-    "RabbitMQ": os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//"),
-}
-for name, url in urls.items():
-    shown = url.split("@")[-1]
-    try:
-        if name == "Redis":
-            redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=2).ping()
-        else:
-            with Connection(url, connect_timeout=2) as connection:
-                connection.ensure_connection(max_retries=1)
-        print(f"{name}: reachable at {shown}: its tests ran")
-    except Exception as exc:  # noqa: BLE001 - any failure means the tests skipped
-        print(f"{name}: unreachable at {shown}: its tests skipped ({type(exc).__name__})")
-PY
-  )
-}
-
-# "N passed, N skipped" of the backend suite, and the commonest skip reasons.
+# "N passed, N failed, N skipped" of the backend suite, and the commonest skip
+# reasons (a broker or server that cannot be reached among them), as pytest
+# wrote them (tests/utils/summary.py).
 note_suite_counts() {
   local line
-  [[ -s "$JUNIT_XML" ]] || return 0
+  [[ -s "$SUITE_SUMMARY" ]] || return 0
   while IFS= read -r line; do
     note "" "$line"
-  done < <(
-    python - "$JUNIT_XML" <<'PY'
-import collections
-import sys
-import xml.etree.ElementTree as ET
-
-root = ET.parse(sys.argv[1]).getroot()
-suites = [root] if root.tag == "testsuite" else list(root.iter("testsuite"))
-count = {key: sum(int(s.get(key, 0)) for s in suites) for key in ("tests", "failures", "errors", "skipped")}
-passed = count["tests"] - count["failures"] - count["errors"] - count["skipped"]
-print(f"{passed} passed, {count['failures'] + count['errors']} failed, {count['skipped']} skipped")
-reasons = collections.Counter(
-    (element.get("message") or "no reason given").removeprefix("Skipped: ")
-    for element in root.iter("skipped")
-)
-for reason, n in reasons.most_common(5):
-    print(f"  {n} skipped: {reason}")
-PY
-  )
+  done <"$SUITE_SUMMARY"
 }
 
 main() {
@@ -107,9 +59,9 @@ main() {
   [[ -n "${TEST_POSTGRES_URL:-}" ]] && dbs+=", postgresql"
   [[ -n "${TEST_MARIADB_URL:-}" ]] && dbs+=", mariadb"
   log "backend tests on: $dbs"
-  JUNIT_XML="$(mktemp)"
+  SUITE_SUMMARY="$(mktemp)"
   # .env is for running the app; the suite sets what it needs itself.
-  ENV_FILE=/dev/null python -m pytest --junitxml="$JUNIT_XML" "$@" || status=$?
+  ENV_FILE=/dev/null TEST_SUMMARY_FILE="$SUITE_SUMMARY" python -m pytest "$@" || status=$?
   if ((status == 0)); then
     note "Backend" "ran on $dbs"
   else
@@ -119,7 +71,6 @@ main() {
   ((status == 0)) || exit "$status"
   note_database PostgreSQL TEST_POSTGRES_URL
   note_database MariaDB TEST_MARIADB_URL
-  note_brokers
   "$ROOT_DIR/scripts/frontend.sh" check
   note "Frontend" "ran: lint, type check, unit tests, build, client up to date"
   "$ROOT_DIR/scripts/e2e.sh"

@@ -53,10 +53,7 @@ merge_migration_heads() {
     return 0
   fi
   # PYTHONPATH: this checkout's code, whichever checkout the virtualenv installed.
-  heads="$(cd "$ROOT_DIR/backend" && PYTHONPATH="$ROOT_DIR/backend" "$python" -c '
-from alembic.script import ScriptDirectory
-from app.db.migrate import alembic_config
-print(len(ScriptDirectory.from_config(alembic_config()).get_heads()))')"
+  heads="$(cd "$ROOT_DIR/backend" && PYTHONPATH="$ROOT_DIR/backend" "$python" -m alembic heads | grep -c '(head)')"
   if ((heads > 1)); then
     log "the migrations have $heads heads: adding a merge revision"
     (cd "$ROOT_DIR/backend" && PATH="$VENV_DIR/bin:$PATH" PYTHONPATH="$ROOT_DIR/backend" \

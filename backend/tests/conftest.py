@@ -23,6 +23,9 @@ from app.web import create_app
 from tests.utils.databases import available_backends, throwaway_database
 from tests.utils.factories import auth_headers, make_user
 
+# `make test`'s closing summary (TEST_SUMMARY_FILE).
+pytest_plugins = ["tests.utils.summary"]
+
 TEST_SECRET_KEY = "test-secret-key-that-is-long-enough-for-hs256"
 
 

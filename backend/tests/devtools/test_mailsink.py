@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.utils.smtp import LOOPBACK, free_port
+from app.devtools.ports import LOOPBACK, free_port
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 15.0

@@ -10,7 +10,6 @@ database, after `python -m app prestart`, and stop it at the end.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from app.devtools.ports import free_port
 from tests.conftest import TEST_SECRET_KEY
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
@@ -66,12 +66,6 @@ def _server_env(database_url: str, superuser: str, password: str) -> dict[str, s
         "REFRESH_REUSE_GRACE_SECONDS": str(LOCAL_REUSE_GRACE_SECONDS),
         "LOG_LEVEL": "WARNING",
     }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path) -> None:
@@ -133,7 +127,7 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
         timeout=60,
     )
 
-    port = _free_port()
+    port = free_port()
     log = tmp / "server.log"
     with log.open("wb") as log_file:
         server = subprocess.Popen(

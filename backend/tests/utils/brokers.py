@@ -24,8 +24,8 @@ import redis
 from kombu import Connection, Queue
 from kombu.exceptions import OperationalError
 
+from app.devtools.ports import LOOPBACK, free_port
 from app.queue import QUEUES
-from tests.utils.smtp import LOOPBACK, free_port
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 RABBITMQ_URL = os.environ.get("TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672//")

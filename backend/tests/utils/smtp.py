@@ -5,7 +5,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +13,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-LOOPBACK = "127.0.0.1"
+from app.devtools.ports import LOOPBACK, free_port
+
 RESET_LINK = re.compile(r"https?://\S+/reset-password\?token=([A-Za-z0-9_\-]+)")
 
 
@@ -45,14 +45,6 @@ class Mailbox:
             if not self._arrived.wait_for(lambda: len(self._messages) >= count, timeout):
                 raise AssertionError(f"expected {count} message(s), got {len(self._messages)}")
             return list(self._messages[:count])
-
-
-def free_port() -> int:
-    """A loopback TCP port nobody listens on (for the moment)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @contextmanager

@@ -17,12 +17,12 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from app.devtools.ports import free_port
 from app.models import User
 from app.runtime import Runtime
 from tests.utils.apps import app_with_settings
 from tests.utils.assertions import assert_error
 from tests.utils.factories import DEFAULT_PASSWORD, make_user
-from tests.utils.smtp import free_port
 
 LOGIN = "/api/v1/login/access-token"
 RECOVER = "/api/v1/password-recovery/{}"

@@ -1,10 +1,12 @@
-"""What the backup tests share: running the real scripts, a database's full
-contents and shape, and data written through the app's services."""
+"""What the backup tests share: running the real commands (`python -m app backup`,
+as make runs it), a database's full contents and shape, and data written through
+the app's services."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +21,27 @@ from app.services.permissions import Permission
 from tests.conftest import make_settings
 
 REPO_DIR = Path(__file__).resolve().parents[4]
-BACKUP_SCRIPT = REPO_DIR / "scripts" / "backup.sh"
 SERVICE_SCRIPT = REPO_DIR / "compose" / "backup-service.sh"
 PASSWORD = "backup-test-password"
-# What a script needs from its surroundings; every setting is given explicitly.
+# What a command needs from its surroundings; every setting is given explicitly.
 PASSED_THROUGH = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR")
 
 
 def run_script(script: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    """Runs it as make would, without a terminal: nothing can be asked."""
+    """A shell script, as make would run it."""
+    return _run(["bash", str(script), *args], env)
+
+
+def run_app(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`python -m app ARGS`, as make runs it."""
+    return _run([sys.executable, "-m", "app", *args], env)
+
+
+def _run(command: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """Without a terminal: nothing can be asked."""
     base = {name: os.environ[name] for name in PASSED_THROUGH if name in os.environ}
     return subprocess.run(
-        ["bash", str(script), *args],
+        command,
         env=base | {"ENV_FILE": "/dev/null"} | env,
         stdin=subprocess.DEVNULL,
         capture_output=True,
@@ -42,19 +53,18 @@ def run_script(script: Path, *args: str, **env: str) -> subprocess.CompletedProc
 
 def backup(database_url: str, backup_dir: Path) -> Path:
     """`make backup` on the database; the file it wrote."""
-    done = run_script(
-        BACKUP_SCRIPT, "backup", DATABASE_URL=database_url, BACKUP_DIR=str(backup_dir)
-    )
+    done = run_app("backup", DATABASE_URL=database_url, BACKUP_DIR=str(backup_dir))
     assert done.returncode == 0, done.stderr
     (file,) = backup_dir.iterdir()
     return file
 
 
-def restore(database_url: str, file: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    """`make restore FILE=... FORCE=1` unless told otherwise."""
-    return run_script(
-        BACKUP_SCRIPT, "restore", str(file), **({"DATABASE_URL": database_url, "FORCE": "1"} | env)
-    )
+def restore(
+    database_url: str, file: Path, *, ask: bool = False, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """`make restore FILE=... FORCE=1`, or without FORCE when `ask`."""
+    args = ["restore", str(file)] + ([] if ask else ["--yes"])
+    return run_app(*args, DATABASE_URL=database_url, **env)
 
 
 def populate(database_url: str) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ops.backups.support import BACKUP_SCRIPT, backup, contents, populate, restore, run_script
+from tests.ops.backups.support import backup, contents, populate, restore, run_app
 
 
 @pytest.fixture
@@ -18,7 +18,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 def test_restore_without_a_file_names_the_variable(sqlite_url: str, backup_dir: Path) -> None:
     backup(sqlite_url, backup_dir)
-    done = run_script(BACKUP_SCRIPT, "restore", DATABASE_URL=sqlite_url, BACKUP_DIR=str(backup_dir))
+    done = run_app("restore", DATABASE_URL=sqlite_url, BACKUP_DIR=str(backup_dir))
     assert done.returncode != 0
     assert "FILE=" in done.stderr
     assert "sqlite-app-" in done.stderr  # the newest backups, to pick from
@@ -45,7 +45,7 @@ def test_restore_without_a_terminal_needs_force(
 ) -> None:
     file = backup(sqlite_url, backup_dir)
     elsewhere = f"sqlite:///{tmp_path / 'other.db'}"
-    done = restore(elsewhere, file, FORCE="")
+    done = restore(elsewhere, file, ask=True)
     assert done.returncode != 0
     assert "FORCE=1" in done.stderr
     assert not (tmp_path / "other.db").exists()

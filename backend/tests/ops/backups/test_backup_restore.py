@@ -1,4 +1,4 @@
-"""`make backup` and `make restore` (scripts/backup.sh) on real databases: what
+"""`make backup` and `make restore` (`python -m app backup/restore`) on real databases: what
 the app wrote comes back row for row, whatever became of the database meanwhile."""
 
 from __future__ import annotations

@@ -81,8 +81,9 @@ class Base:
         self, *args: str, dest: Path, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         return run(
-            "bash",
-            self.path / "scripts/new-project.sh",
+            # The machine's Python: the generator needs nothing installed.
+            "python3",
+            self.path / "tools/new_project.py",
             *args,
             "--dest",
             dest,

@@ -28,13 +28,14 @@ from celery.signals import task_retry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.devtools.ports import LOOPBACK, free_port
 from app.models import PasswordResetToken
 from app.queue import RECOVER_PASSWORD, SEND_EMAIL
 from app.runtime import Runtime
 from app.services import auth
 from app.services.errors import Unavailable
 from tests.utils.factories import make_user
-from tests.utils.smtp import LOOPBACK, Mailbox, free_port, reset_token, text_and_html
+from tests.utils.smtp import Mailbox, reset_token, text_and_html
 from tests.utils.unreachable import closed_port
 from tests.worker.tasks.conftest import WorkerAppFactory
 

@@ -34,17 +34,18 @@ from types import FrameType
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
+from app.devtools.ports import free_port
 from bench.support import (
     TICKS,
     busy_ticks,
     children_seconds,
-    free_port,
     stop_group,
     throwaway_database,
     ticks_by,
 )
 
-BACKEND_DIR = Path(__file__).resolve().parents[1]
+TOOLS_DIR = Path(__file__).resolve().parents[1]
+BACKEND_DIR = TOOLS_DIR.parent / "backend"
 WRK_SCRIPT = Path(__file__).with_name("wrk.lua")
 API_APP = "app.web:create_app()"
 EMAIL = "bench@example.com"
@@ -208,7 +209,7 @@ def running(
     port = free_port()
     log_path = logs / f"server-{port}.log"
     with log_path.open("wb") as output:
-        process = subprocess.Popen(  # noqa: S603 (our own command line)
+        process = subprocess.Popen(
             [arg.replace("{port}", str(port)) for arg in server.argv],
             cwd=BACKEND_DIR,
             env={**env, **server.env},
@@ -271,7 +272,7 @@ def wrk(server: Running, endpoint: Endpoint, seconds: int, options: Options) -> 
         return "mine" if group == server.process.pid or database in command else None
 
     busy, own, wrk_before = busy_ticks(), ticks_by(part_of)["mine"], children_seconds()
-    output = subprocess.run(  # noqa: S603 (our own command line)
+    output = subprocess.run(
         [*argv, server.base + endpoint.path],
         env={**os.environ, "BENCH_FORM": endpoint.form or ""},
         capture_output=True,
@@ -455,7 +456,8 @@ def main(argv: list[str] | None = None) -> int:
                 "SECRET_KEY": secrets.token_urlsafe(48),
                 "ACCESS_TOKEN_EXPIRE_MINUTES": "60",
                 "RATE_LIMIT_ENABLED": "false",
-                "PYTHONPATH": str(BACKEND_DIR),
+                # The servers run in backend/, and gunicorn imports the ceilings from bench.
+                "PYTHONPATH": str(TOOLS_DIR),
             }
         )
         env = dict(os.environ)
