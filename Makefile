@@ -118,7 +118,7 @@ images: ## Build the backend, worker and frontend images [TAG=...] (stand-ins fo
 
 .PHONY: docker-stop
 docker-stop: ## Stop the private Docker engine that make test-docker/images started (its images stay)
-	@source scripts/docker-lib.sh && stop_private_docker_engine
+	@source ci/docker-engine.sh && stop_private_docker_engine
 
 ##@ Deployment
 

@@ -10,9 +10,12 @@
 #           worker with its scheduler (restarting on change), the mail sink, and
 #           Flower when a real broker is configured; SQLite and the embedded
 #           broker by default.
-# DEV_MODE=native|docker chooses; DEV_MODE=docker starts a private engine when
-# none answers (scripts/docker-lib.sh).
+# DEV_MODE=native|docker chooses; DEV_MODE=docker starts the project's private
+# engine when none answers (ci/docker-engine.sh). The official base images are
+# used, or stand-ins built before; STANDIN_IMAGES=auto builds the missing ones
+# (ci/standins.sh): both are the container tests' machinery, used here when asked.
 set -Eeuo pipefail
+STANDIN_IMAGES="${STANDIN_IMAGES:-ask}"
 # shellcheck source=scripts/images.sh
 source "$(dirname "${BASH_SOURCE[0]}")/images.sh"
 

@@ -113,7 +113,7 @@ main() {
   log "hadolint: ${dockerfiles[*]#./}"
   hadolint "${dockerfiles[@]}"
   log "shellcheck: the stand-in images' scripts"
-  shellcheck scripts/standins/*/*.sh
+  shellcheck ci/standins/*/*.sh
 
   log "yamllint"
   yamllint --strict .

@@ -312,6 +312,8 @@ build_images() {
   local started=$SECONDS
   # shellcheck source=scripts/images.sh
   source "$ROOT_DIR/scripts/images.sh"
+  # shellcheck source=ci/docker-engine.sh
+  source "$ROOT_DIR/ci/docker-engine.sh"
   load_dotenv
   ensure_docker_engine
   ensure_base_images

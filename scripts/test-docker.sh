@@ -22,6 +22,9 @@
 set -Eeuo pipefail
 # shellcheck source=scripts/images.sh
 source "$(dirname "${BASH_SOURCE[0]}")/images.sh"
+# The private engine, where no engine answers (CI): its clean-up is this script's.
+# shellcheck source=ci/docker-engine.sh
+source "$ROOT_DIR/ci/docker-engine.sh"
 
 HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-120}"
 # The services whose processes must not run as root.

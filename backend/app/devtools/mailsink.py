@@ -1,10 +1,12 @@
 """A mail sink for development: `python -m app.devtools.mailsink`.
 
-An SMTP server on 127.0.0.1:MAIL_SINK_SMTP_PORT (default 1025) accepts every
-message and keeps it as an .eml file in MAIL_SINK_DIR (default backend/data/mail);
-nothing is delivered anywhere. A read-only web page on
-http://127.0.0.1:MAIL_SINK_WEB_PORT/ (default 8025) lists the messages, newest
-first, and shows each one's text part with its links clickable.
+An SMTP server on MAIL_SINK_HOST:MAIL_SINK_SMTP_PORT (default 127.0.0.1:1025)
+accepts every message and keeps it as an .eml file in MAIL_SINK_DIR (default
+backend/data/mail); nothing is delivered anywhere. A read-only web page on
+http://MAIL_SINK_HOST:MAIL_SINK_WEB_PORT/ (default port 8025) lists the messages,
+newest first, and shows each one's text part with its links clickable. In a
+container MAIL_SINK_HOST is 0.0.0.0: the container's loopback is its own.
+Why our own rather than MailDev: docs/development.md, "Mail in development".
 
 It reads its settings from the environment itself: it is not part of the app,
 and needs nothing of it (nor Flask), only aiosmtpd (the `dev` extra).
@@ -35,7 +37,6 @@ from aiosmtpd.controller import Controller
 
 logger = logging.getLogger("mailsink")
 
-HOST = "127.0.0.1"
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "mail"
 # File names start with the time of arrival, so that names sort oldest first.
 STAMP = "%Y%m%dT%H%M%S%fZ"
@@ -49,6 +50,7 @@ HTML_PART_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-
 
 @dataclass(frozen=True)
 class SinkConfig:
+    host: str
     smtp_port: int
     web_port: int
     folder: Path
@@ -56,6 +58,7 @@ class SinkConfig:
     @classmethod
     def from_env(cls) -> SinkConfig:
         return cls(
+            host=os.environ.get("MAIL_SINK_HOST") or "127.0.0.1",
             smtp_port=int(os.environ.get("MAIL_SINK_SMTP_PORT") or 1025),
             web_port=int(os.environ.get("MAIL_SINK_WEB_PORT") or 8025),
             folder=Path(os.environ.get("MAIL_SINK_DIR") or DEFAULT_DIR),
@@ -249,8 +252,8 @@ class WebHandler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def smtp_server(mailbox: Mailbox, port: int) -> Iterator[Controller]:
-    controller = Controller(SinkHandler(mailbox), hostname=HOST, port=port)
+def smtp_server(mailbox: Mailbox, host: str, port: int) -> Iterator[Controller]:
+    controller = Controller(SinkHandler(mailbox), hostname=host, port=port)
     controller.start()
     try:
         yield controller
@@ -258,9 +261,9 @@ def smtp_server(mailbox: Mailbox, port: int) -> Iterator[Controller]:
         controller.stop()
 
 
-def web_server(mailbox: Mailbox, port: int) -> ThreadingHTTPServer:
+def web_server(mailbox: Mailbox, host: str, port: int) -> ThreadingHTTPServer:
     handler = type("SinkWebHandler", (WebHandler,), {"mailbox": mailbox})
-    server = ThreadingHTTPServer((HOST, port), handler)
+    server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     return server
 
@@ -273,12 +276,15 @@ def main() -> None:
     mailbox = Mailbox(config.folder)
     # Stop cleanly on SIGTERM too (process managers send it), not only on Ctrl-C.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    with smtp_server(mailbox, config.smtp_port), web_server(mailbox, config.web_port) as web:
+    with (
+        smtp_server(mailbox, config.host, config.smtp_port),
+        web_server(mailbox, config.host, config.web_port) as web,
+    ):
         logger.info(
             "mail sink: SMTP on %s:%d, messages on http://%s:%d/, kept in %s",
-            HOST,
+            config.host,
             config.smtp_port,
-            HOST,
+            config.host,
             config.web_port,
             config.folder,
         )
