@@ -160,6 +160,47 @@ check_through_proxy() {
   fi
 }
 
+# `make backup`, a change, `make restore` (python -m app backup/restore) on a
+# stack's database, through BACKUP_TARGET: the change is gone, the rows are back.
+# `check_backup_round_trip LABEL SQL-FUNCTION SETTING=VALUE...`, the function
+# running one statement in the db container and printing its result.
+check_backup_round_trip() {
+  local label="$1" sql="$2" dir file users
+  shift 2
+  dir="$(mktemp -d)"
+  users="$("$sql" 'SELECT count(*) FROM users')"
+  if ! env "$@" BACKUP_DIR="$dir" "$VENV_DIR/bin/python" -m app backup 2>"$dir/log"; then
+    cat "$dir/log" >&2
+    fail "$label: make backup"
+  else
+    file="$(find "$dir" -name '*.dump')"
+    "$sql" 'CREATE TABLE after_backup (x int)' >/dev/null
+    if ! env "$@" BACKUP_DIR="$dir" "$VENV_DIR/bin/python" -m app restore --yes "$file" 2>"$dir/log"; then
+      cat "$dir/log" >&2
+      fail "$label: make restore"
+    elif [[ "$("$sql" "SELECT to_regclass('after_backup') IS NULL")" != t ||
+      "$("$sql" 'SELECT count(*) FROM users')" != "$users" ]]; then
+      fail "$label: the restore did not bring back the backup's contents"
+    else
+      log "$label: make backup, then make restore, brought the database back ($users users)"
+    fi
+  fi
+  rm -rf "$dir"
+}
+
+# One statement in a postgres container, as its own superuser over the local socket.
+psql_in() {
+  docker exec -i "$1" sh -c 'psql -qtAX -U "$POSTGRES_USER" -d "${POSTGRES_DB:-$POSTGRES_USER}" -c "$1"' sh "$2"
+}
+
+compose_sql() { psql_in "$(containers_of db | head -n 1)" "$1"; }
+
+check_compose_backups() {
+  ensure_venv >/dev/null
+  check_backup_round_trip "compose" compose_sql BACKUP_TARGET=compose \
+    COMPOSE_FILE="$ROOT_DIR/compose/compose.yaml:$ROOT_DIR/compose/compose.test.yaml"
+}
+
 # --- the Swarm stack ---------------------------------------------------------------
 
 # Redis holds counters of the rate limits after requests that count (a login):
@@ -364,6 +405,10 @@ check_swarm_rate_limits() {
   fi
 }
 
+swarm_sql() {
+  psql_in "$(docker ps -q --filter "label=com.docker.swarm.service.name=${SWARM_STACK}_db" | head -n 1)" "$1"
+}
+
 check_swarm_stack() {
   local phase=$SECONDS
   log "compose/stack.yaml on a one-node Swarm, behind the cluster's Traefik"
@@ -374,6 +419,7 @@ check_swarm_stack() {
   if wait_for_swarm_stacks; then
     log "Swarm: every service running in $((SECONDS - phase))s"
     check_swarm_routes
+    check_backup_round_trip "Swarm" swarm_sql BACKUP_TARGET=swarm STACK_NAME="$SWARM_STACK"
   fi
   remove_swarm_stack
   log "Swarm test done in $((SECONDS - phase))s"
@@ -462,6 +508,7 @@ main() {
   log "suite run in $((SECONDS - phase))s"
 
   check_through_proxy
+  check_compose_backups
   check_rate_limits_in_redis
   check_health
   check_non_root

@@ -7,8 +7,9 @@ Which database (BACKUP_TARGET):
              PostgreSQL: pg_dump's custom format (.dump), with this machine's
                pg_dump, pg_restore and psql (the server's major version or newer).
              MariaDB: mariadb-dump, gzipped (.sql.gz); needs mariadb-dump and mariadb.
-  compose  the db service of the local compose project, through `docker compose
-           exec`: the db image's own tools, so always the server's version.
+  compose  the db service of the local compose project (compose/compose.yaml, or
+           the files COMPOSE_FILE names), through `docker compose exec`: the db
+           image's own tools, so always the server's version.
   swarm    the db task of the Swarm stack STACK_NAME, through the Docker engine that
            DOCKER_HOST or DOCKER_CONTEXT points at; BACKUP_DB_DOCKER names the engine
            of the node the task runs on when that is another one.
@@ -372,23 +373,16 @@ def native_database(settings: Settings) -> Database:
 
 
 def compose_database(options: BackupSettings) -> Database:
-    compose = _compose_command()
-    runner = [
-        *compose,
-        "--project-directory",
-        str(REPO_DIR),
-        "-f",
-        str(REPO_DIR / "compose" / "compose.yaml"),
-        "exec",
-        "-T",
-        "db",
-        "sh",
-    ]
+    # COMPOSE_FILE, when set, names the files (and so the project) as compose reads it.
+    files = (
+        [] if os.environ.get("COMPOSE_FILE") else ["-f", str(REPO_DIR / "compose" / "compose.yaml")]
+    )
+    runner = [*_compose_command(), "--project-directory", str(REPO_DIR), *files]
     return PostgresDatabase(
         "postgresql",
         f"the db service of the compose project {options.STACK_NAME}",
         f"compose-{options.STACK_NAME}",
-        runner=runner,
+        runner=[*runner, "exec", "-T", "db", "sh"],
     )
 
 
