@@ -32,6 +32,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     configure_logging(settings.LOG_LEVEL)
 
     app = App(__name__, static_folder=None)
+    # Every path answers with and without its trailing slash, never by a redirect
+    # (clients that do not follow one would fail; a POST's body would be resent).
+    app.url_map.strict_slashes = False
     app.wsgi_app = payload.UnannouncedBodies(  # type: ignore[method-assign]
         app.wsgi_app, settings.MAX_CONTENT_LENGTH
     )

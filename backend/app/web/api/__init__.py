@@ -6,6 +6,7 @@ The spec is at /api/v1/swagger.json and the interactive docs at /api/docs.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urljoin
 
 from flask import Blueprint, Flask, Response, request
 from flask_restx import Api, apidoc
@@ -19,19 +20,28 @@ API_PREFIX = "/api"
 VERSION_PREFIX = "/v1"
 SECURITY_SCHEME = "OAuth2PasswordBearer"
 
+TOKEN_PATH = f"{API_PREFIX}{VERSION_PREFIX}/login/access-token"
 AUTHORIZATIONS = {
-    SECURITY_SCHEME: {
-        "type": "oauth2",
-        "flow": "password",
-        "tokenUrl": f"{API_PREFIX}{VERSION_PREFIX}/login/access-token",
-        "scopes": {},
-    }
+    SECURITY_SCHEME: {"type": "oauth2", "flow": "password", "tokenUrl": TOKEN_PATH, "scopes": {}}
 }
+
+
+class ProjectApi(Api):
+    """restx's Api, whose spec names the token endpoint by its absolute URL, as
+    Swagger 2.0 requires: the origin the spec itself was asked from (behind the
+    proxy, the public one: PROXY_COUNT), so it holds wherever the API is served."""
+
+    @property
+    def __schema__(self) -> dict[str, Any]:
+        schema: dict[str, Any] = super().__schema__  # built once, then cached by restx
+        scheme = dict(schema["securityDefinitions"][SECURITY_SCHEME])
+        scheme["tokenUrl"] = urljoin(request.host_url, TOKEN_PATH)
+        return schema | {"securityDefinitions": {SECURITY_SCHEME: scheme}}
 
 
 def build_api(blueprint: Blueprint, title: str, *, docs: bool = True) -> Api:
     """The API; without `docs`, no interactive docs (register_api hides the spec too)."""
-    api = Api(
+    api = ProjectApi(
         blueprint,
         version="1.0",
         title=f"{title} API",
@@ -63,6 +73,7 @@ def build_api(blueprint: Blueprint, title: str, *, docs: bool = True) -> Api:
 
     @api.errorhandler(Exception)
     def handle(exc: Exception) -> tuple[dict[str, Any], int, dict[str, str]]:
+        """An error, as every operation answers one: JSON with its `detail`."""
         return errors.error_result(exc)
 
     return api
