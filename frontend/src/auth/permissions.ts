@@ -2,7 +2,7 @@
  * What the signed-in user may do, from their effective `permissions`. The UI
  * uses it to hide what a user cannot do; the server enforces it regardless.
  */
-import type { GroupUpdate, Item, User } from '@/client'
+import type { GroupUpdate, ItemPublic, User } from '@/client'
 
 /** A permission name from the server's catalog (as typed in the spec). */
 export type Permission = NonNullable<GroupUpdate['permissions']>[number]
@@ -24,7 +24,7 @@ export function hasAnyPermission(user: MaybeUser, permissions: readonly Permissi
   return permissions.some((permission) => hasPermission(user, permission))
 }
 
-export function canEditItem(user: MaybeUser, item: Pick<Item, 'owner_id'>): boolean {
+export function canEditItem(user: MaybeUser, item: Pick<ItemPublic, 'owner_id'>): boolean {
   if (!user || !user.is_active) {
     return false
   }

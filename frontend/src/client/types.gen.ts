@@ -77,7 +77,12 @@ export type Health = {
     status: 'ok' | 'unavailable';
 };
 
-export type Item = {
+export type ItemCreate = {
+    description?: string | null;
+    title: string;
+};
+
+export type ItemPublic = {
     created_at: string;
     description: string | null;
     id: number;
@@ -86,11 +91,9 @@ export type Item = {
     updated_at: string;
 };
 
-export type ItemCreate = {
-    description?: string | null;
-    title: string;
-};
-
+/**
+ * The fields to change; those left out stay as they are.
+ */
 export type ItemUpdate = {
     description?: string | null;
     title?: string;
@@ -101,7 +104,7 @@ export type ItemsPage = {
      * Total, not the page size
      */
     count: number;
-    data: Array<Item>;
+    data: Array<ItemPublic>;
 };
 
 export type Job = {
@@ -627,7 +630,7 @@ export type CreateItemResponses = {
     /**
      * Created
      */
-    201: Item;
+    201: ItemPublic;
 };
 
 export type CreateItemResponse = CreateItemResponses[keyof CreateItemResponses];
@@ -701,7 +704,7 @@ export type ReadItemResponses = {
     /**
      * The item
      */
-    200: Item;
+    200: ItemPublic;
 };
 
 export type ReadItemResponse = ReadItemResponses[keyof ReadItemResponses];
@@ -755,7 +758,7 @@ export type UpdateItemResponses = {
     /**
      * Updated
      */
-    200: Item;
+    200: ItemPublic;
 };
 
 export type UpdateItemResponse = UpdateItemResponses[keyof UpdateItemResponses];

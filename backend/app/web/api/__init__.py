@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound
 
 from app.web import errors, response_headers
 
-from . import groups, items, jobs, login, permissions, project, users, utils
+from . import groups, items, jobs, login, permissions, project, shapes, users, utils
 
 API_PREFIX = "/api"
 VERSION_PREFIX = "/v1"
@@ -27,16 +27,36 @@ AUTHORIZATIONS = {
 
 
 class ProjectApi(Api):
-    """restx's Api, whose spec names the token endpoint by its absolute URL, as
-    Swagger 2.0 requires: the origin the spec itself was asked from (behind the
-    proxy, the public one: PROXY_COUNT), so it holds wherever the API is served."""
+    """restx's Api, with two additions to its spec:
+
+    - every model a schema refers to is in the definitions (restx adds only the
+      models an operation names, not those the pydantic models nest: shapes.py);
+    - the token endpoint named by its absolute URL, as Swagger 2.0 requires: the
+      origin the spec itself was asked from (behind the proxy, the public one:
+      PROXY_COUNT), so it holds wherever the API is served.
+    """
+
+    _completed: tuple[int, dict[str, Any]] | None = None
 
     @property
     def __schema__(self) -> dict[str, Any]:
         schema: dict[str, Any] = super().__schema__  # built once, then cached by restx
-        scheme = dict(schema["securityDefinitions"][SECURITY_SCHEME])
+        if self._completed is None or self._completed[0] != id(schema):
+            self._completed = (id(schema), self._with_nested_models(schema))
+        completed = self._completed[1]
+        scheme = dict(completed["securityDefinitions"][SECURITY_SCHEME])
         scheme["tokenUrl"] = urljoin(request.host_url, TOKEN_PATH)
-        return schema | {"securityDefinitions": {SECURITY_SCHEME: scheme}}
+        return completed | {"securityDefinitions": {SECURITY_SCHEME: scheme}}
+
+    def _with_nested_models(self, schema: dict[str, Any]) -> dict[str, Any]:
+        definitions = dict(schema.get("definitions", {}))
+        pending = list(shapes.referenced_models(schema))
+        while pending:
+            name = pending.pop()
+            if name not in definitions:
+                definitions[name] = self.models[name].__schema__
+                pending.extend(shapes.referenced_models(definitions[name]))
+        return schema | {"definitions": definitions}
 
 
 def build_api(blueprint: Blueprint, title: str, *, docs: bool = True) -> Api:

@@ -5,71 +5,24 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, make_response
-from flask_restx import Namespace, Resource, fields
+from flask_restx import Namespace, Resource
 
-from app.models import Item
+from app.schemas.items import ItemCreate, ItemPublic, ItemsPage, ItemUpdate
 from app.services import items
 from app.web.auth import current_user
 from app.web.db import session
 
-from .schema import (
-    checked_id,
-    errors,
-    isoformat,
-    nullable,
-    page_args,
-    page_model,
-    pagination_parser,
-    parse_body,
-    register_common_models,
-)
+from .schema import checked_id, errors, page_args, pagination_parser, register_common_models
+from .shapes import answer, document, read_body
 
 ns = Namespace("items", description="Items, the example resource")
 register_common_models(ns)
 
-TITLE_MAX = 255
-DESCRIPTION_MAX = 10_000
-
-item_model = ns.model(
-    "Item",
-    {
-        "id": fields.Integer(required=True),
-        "title": fields.String(required=True),
-        "description": nullable(fields.String(required=True)),
-        "owner_id": fields.Integer(required=True),
-        "created_at": fields.DateTime(required=True),
-        "updated_at": fields.DateTime(required=True),
-    },
-)
-items_page_model = page_model(ns, "ItemsPage", item_model)
-item_create_model = ns.model(
-    "ItemCreate",
-    {
-        "title": fields.String(required=True, min_length=1, max_length=TITLE_MAX),
-        "description": nullable(fields.String(max_length=DESCRIPTION_MAX)),
-    },
-    strict=True,
-)
-item_update_model = ns.model(
-    "ItemUpdate",
-    {
-        "title": fields.String(min_length=1, max_length=TITLE_MAX),
-        "description": nullable(fields.String(max_length=DESCRIPTION_MAX)),
-    },
-    strict=True,
-)
+item_model = document(ns, ItemPublic)
+items_page_model = document(ns, ItemsPage)
+item_create_model = document(ns, ItemCreate)
+item_update_model = document(ns, ItemUpdate)
 list_parser = pagination_parser()
-
-
-def serialize_item(item: Item) -> dict[str, Any]:
-    return {
-        "id": item.id,
-        "title": item.title,
-        "description": item.description,
-        "owner_id": item.owner_id,
-        "created_at": isoformat(item.created_at),
-        "updated_at": isoformat(item.updated_at),
-    }
 
 
 @ns.route("/")
@@ -85,7 +38,7 @@ class ItemList(Resource):
         found, count = items.list_items(
             session=session(), viewer=user, skip=args["skip"], limit=args["limit"]
         )
-        return {"data": [serialize_item(item) for item in found], "count": count}
+        return answer(ItemsPage, {"data": found, "count": count})
 
     @ns.doc("createItem")
     @ns.expect(item_create_model)
@@ -94,10 +47,12 @@ class ItemList(Resource):
     def post(self) -> tuple[dict[str, Any], int]:
         """Create an item owned by you."""
         user = current_user()
-        body = parse_body(item_create_model)
-        item = items.create_item(session=session(), owner=user, **body)
+        body = read_body(ItemCreate)
+        item = items.create_item(
+            session=session(), owner=user, title=body.title, description=body.description
+        )
         session().commit()
-        return serialize_item(item), 201
+        return answer(ItemPublic, item), 201
 
 
 @ns.route("/<int:item_id>")
@@ -109,9 +64,8 @@ class ItemById(Resource):
     def get(self, item_id: int) -> dict[str, Any]:
         """Read an item: yours, or any with items:read_all."""
         user = current_user()
-        return serialize_item(
-            items.get_item(session=session(), viewer=user, item_id=checked_id(item_id))
-        )
+        item = items.get_item(session=session(), viewer=user, item_id=checked_id(item_id))
+        return answer(ItemPublic, item)
 
     @ns.doc("updateItem")
     @ns.expect(item_update_model)
@@ -120,12 +74,12 @@ class ItemById(Resource):
     def patch(self, item_id: int) -> dict[str, Any]:
         """Change an item: yours, or any with items:write_all."""
         user = current_user()
-        body = parse_body(item_update_model)
+        changes = read_body(ItemUpdate).model_dump(exclude_unset=True)
         item = items.update_item(
-            session=session(), editor=user, item_id=checked_id(item_id), changes=body
+            session=session(), editor=user, item_id=checked_id(item_id), changes=changes
         )
         session().commit()
-        return serialize_item(item)
+        return answer(ItemPublic, item)
 
     @ns.doc("deleteItem")
     @ns.response(204, "Deleted")

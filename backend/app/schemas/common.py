@@ -1,0 +1,64 @@
+"""What every family builds on: the base classes, text without control characters,
+pages of results, and the error bodies."""
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+# C0 controls but tab, newline and carriage return, and DEL: no database stores some
+# of them (PostgreSQL refuses NUL), and no one types them. In the documents too.
+PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+MAX_PAGE = 100
+
+
+def printable(*, min_length: int = 0, max_length: int) -> StringConstraints:
+    """Printable text between the two lengths (in characters), for
+    `Annotated[str, printable(...)]`."""
+    return StringConstraints(min_length=min_length, max_length=max_length, pattern=PRINTABLE)
+
+
+def no_default(schema: dict[str, Any]) -> None:
+    """For a field that may be left out but never sent as null: its default (None)
+    is not a value a client may send, so the documents do not show it."""
+    schema.pop("default", None)
+
+
+class Input(BaseModel):
+    """A request body: exactly its fields (others refused), of exactly their types
+    (no "5" for 5)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Output(BaseModel):
+    """An answer, read from an ORM object's attributes."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+T = TypeVar("T")
+
+
+class Page(Output, Generic[T]):
+    """One page of a list, and how many there are in all."""
+
+    data: list[T]
+    count: int = Field(description="Total, not the page size")
+
+
+class Message(Output):
+    message: str
+
+
+class Error(Output):
+    """Every error: what went wrong, in a sentence."""
+
+    message: str
+
+
+class ValidationError(Error):
+    """An invalid request: the message, and what is wrong with each field at fault."""
+
+    errors: dict[str, str] = Field(default_factory=dict, description="Field name to message")

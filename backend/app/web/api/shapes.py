@@ -1,0 +1,131 @@
+"""The pydantic families (app/schemas) in the API: documented in the spec, used to
+read request bodies and to write answers. A namespace does
+
+    item_public = document(ns, ItemPublic)          # for @ns.response / @ns.expect
+    body = read_body(ItemCreate)                    # 400/415/422 as the contract says
+    return answer(ItemPublic, item)                 # the ORM object, as JSON-ready data
+
+so that one class says what the spec documents, what the server accepts and what
+it answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, Literal, TypeVar
+
+from flask import request
+from flask_restx import Namespace
+from flask_restx.model import SchemaModel
+from pydantic import BaseModel
+from pydantic import ValidationError as PydanticValidationError
+from werkzeug.exceptions import BadRequest, UnsupportedMediaType
+
+from app.services.errors import InvalidInput
+
+M = TypeVar("M", bound=BaseModel)
+
+# What each kind of pydantic error says, never echoing the input back.
+_MESSAGES = {
+    "missing": "This field is required",
+    "extra_forbidden": "Unknown field",
+    "string_too_long": "Must be at most {max_length} characters",
+    "string_too_short": "Must be at least {min_length} characters",
+    "string_pattern_mismatch": "Contains characters that are not allowed",
+    "string_unicode": "Contains characters that are not allowed",
+    "string_type": "Must be of type string",
+    "int_type": "Must be of type integer",
+    "bool_type": "Must be of type boolean",
+    "list_type": "Must be of type array",
+    "dict_type": "Must be of type object",
+    "model_type": "Must be of type object",
+    "too_long": "Must have at most {max_length} entries",
+    "less_than_equal": "Must be at most {le}",
+    "greater_than_equal": "Must be at least {ge}",
+    "enum": "Must be one of: {expected}",
+    "literal_error": "Must be one of: {expected}",
+}
+
+
+def document(ns: Namespace, model: type[BaseModel]) -> SchemaModel:
+    """The model in the namespace, for the Swagger 2.0 spec, with the models it
+    nests registered beside it (ProjectApi puts each one the spec refers to in its
+    definitions): null as Swagger's x-nullable, no titles made up from field names."""
+    mode: Literal["validation", "serialization"] = (
+        "validation" if model.model_config.get("extra") == "forbid" else "serialization"
+    )
+    schema = model.model_json_schema(mode=mode, ref_template=REF_TEMPLATE)
+    for name, definition in schema.pop("$defs", {}).items():
+        ns.schema_model(name, _swagger2(definition))
+    return ns.schema_model(model.__name__, _swagger2(schema))
+
+
+REF_TEMPLATE = "#/definitions/{model}"
+
+
+def _swagger2(schema: dict[str, Any]) -> dict[str, Any]:
+    """One JSON Schema object as Swagger 2.0 takes it."""
+    choices = schema.get("anyOf")
+    if choices and {"type": "null"} in choices and len(choices) == 2:
+        (other,) = (choice for choice in choices if choice != {"type": "null"})
+        rest = {key: value for key, value in schema.items() if key != "anyOf"}
+        return _swagger2({**other, **rest, "x-nullable": True})
+    converted: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key == "title" or (key == "default" and value is None):
+            # Titles pydantic makes from field names; a null default (Swagger 2.0
+            # cannot say it: left out means null).
+            continue
+        if key == "properties":
+            value = {name: _swagger2(field) for name, field in value.items()}
+        elif key in ("items", "additionalProperties") and isinstance(value, dict):
+            value = _swagger2(value)
+        elif key in ("allOf", "anyOf", "oneOf"):
+            value = [_swagger2(choice) for choice in value]
+        converted[key] = value
+    return converted
+
+
+def referenced_models(schema: Any) -> Iterator[str]:
+    """The names of the models a (part of a) spec refers to."""
+    if isinstance(schema, dict):
+        ref = schema.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/definitions/"):
+            yield ref.removeprefix("#/definitions/")
+        for value in schema.values():
+            yield from referenced_models(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            yield from referenced_models(value)
+
+
+def read_body(model: type[M]) -> M:
+    """The request's JSON body as `model`: 415 unless JSON, 400 when malformed or not
+    an object, 422 with a message per field at fault."""
+    if not request.is_json:
+        raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json)")
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest("The body is not valid JSON")
+    if not isinstance(data, dict):
+        raise InvalidInput("The body must be a JSON object", {"body": "Must be an object"})
+    try:
+        return model.model_validate(data)
+    except PydanticValidationError as exc:
+        raise InvalidInput("Input payload validation failed", field_errors(exc)) from None
+
+
+def field_errors(exc: PydanticValidationError) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        template = _MESSAGES.get(error["type"])
+        message = template.format(**error.get("ctx", {})) if template else error["msg"]
+        found.setdefault(field, message)
+    return found
+
+
+def answer(model: type[BaseModel], value: Any) -> dict[str, Any]:
+    """`value` (an ORM object, or a dict of them for a page) as `model` says, ready
+    to be written as JSON."""
+    return model.model_validate(value).model_dump(mode="json")
