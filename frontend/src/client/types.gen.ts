@@ -9,6 +9,9 @@ export type DemoJobParams = {
     seconds?: number;
 };
 
+/**
+ * Every error: what went wrong, in a sentence.
+ */
 export type Error = {
     message: string;
 };
@@ -235,12 +238,15 @@ export type UsersPage = {
     data: Array<User>;
 };
 
+/**
+ * An invalid request: the message, and what is wrong with each field at fault.
+ */
 export type ValidationError = {
     /**
      * Field name to message
      */
     errors?: {
-        [key: string]: unknown;
+        [key: string]: string;
     };
     message: string;
 };

@@ -18,7 +18,10 @@ from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError
 from werkzeug.exceptions import BadRequest, UnsupportedMediaType
 
+from app.schemas import common
 from app.services.errors import InvalidInput
+
+from .shapes import schema_models
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -29,15 +32,9 @@ MAX_ID = 2**31 - 1  # ids fit a 32-bit signed integer on every database
 MAX_SKIP = 2**31 - 1
 MAX_LIMIT = 100
 
-error_model = Model("Error", {"message": fields.String(required=True)})
-validation_error_model = Model(
-    "ValidationError",
-    {
-        "message": fields.String(required=True),
-        "errors": fields.Raw(description="Field name to message", example={"email": "..."}),
-    },
-)
-message_model = Model("Message", {"message": fields.String(required=True)})
+(error_model,) = schema_models(common.Error)
+(validation_error_model,) = schema_models(common.ValidationError)
+(message_model,) = schema_models(common.Message)
 
 _MESSAGES = {
     "maxLength": "Must be at most {value} characters",

@@ -11,6 +11,7 @@ it answers.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any, Literal, TypeVar
 
@@ -51,13 +52,23 @@ def document(ns: Namespace, model: type[BaseModel]) -> SchemaModel:
     """The model in the namespace, for the Swagger 2.0 spec, with the models it
     nests registered beside it (ProjectApi puts each one the spec refers to in its
     definitions): null as Swagger's x-nullable, no titles made up from field names."""
+    *nested, documented = schema_models(model)
+    for each in (*nested, documented):
+        ns.add_model(each.name, each)
+    return documented
+
+
+def schema_models(model: type[BaseModel]) -> list[SchemaModel]:
+    """The restx models of `model`: those it nests, then its own."""
     mode: Literal["validation", "serialization"] = (
         "validation" if model.model_config.get("extra") == "forbid" else "serialization"
     )
     schema = model.model_json_schema(mode=mode, ref_template=REF_TEMPLATE)
-    for name, definition in schema.pop("$defs", {}).items():
-        ns.schema_model(name, _swagger2(definition))
-    return ns.schema_model(model.__name__, _swagger2(schema))
+    nested = [
+        SchemaModel(name, _swagger2(definition))
+        for name, definition in schema.pop("$defs", {}).items()
+    ]
+    return [*nested, SchemaModel(model.__name__, _swagger2(schema))]
 
 
 REF_TEMPLATE = "#/definitions/{model}"
@@ -100,19 +111,35 @@ def referenced_models(schema: Any) -> Iterator[str]:
 
 
 def read_body(model: type[M]) -> M:
-    """The request's JSON body as `model`: 415 unless JSON, 400 when malformed or not
-    an object, 422 with a message per field at fault."""
+    """The request's JSON body as `model` (parsed and checked in one pass by
+    pydantic-core): 415 unless JSON, 400 when malformed, 422 when not an object or
+    with a message per field at fault."""
     if not request.is_json:
         raise UnsupportedMediaType("Send the body as JSON (Content-Type: application/json)")
-    data = request.get_json(silent=True)
-    if data is None:
-        raise BadRequest("The body is not valid JSON")
-    if not isinstance(data, dict):
-        raise InvalidInput("The body must be a JSON object", {"body": "Must be an object"})
+    raw = request.get_data()
     try:
-        return model.model_validate(data)
+        return model.model_validate_json(raw)
     except PydanticValidationError as exc:
-        raise InvalidInput("Input payload validation failed", field_errors(exc)) from None
+        error = exc
+    if _body_errors(error) == {"json_invalid"}:
+        # pydantic-core refuses a string escape that is valid JSON but no text (a
+        # lone surrogate, "\ud800"): that is the field's fault, so find the field.
+        try:
+            data = json.loads(raw)
+        except (ValueError, RecursionError):  # RecursionError: nested too deep
+            raise BadRequest("The body is not valid JSON") from None
+        try:
+            return model.model_validate(data, strict=False)
+        except PydanticValidationError as exc:
+            error = exc
+    if _body_errors(error):
+        raise InvalidInput("The body must be a JSON object", {"body": "Must be an object"})
+    raise InvalidInput("Input payload validation failed", field_errors(error))
+
+
+def _body_errors(error: PydanticValidationError) -> set[str]:
+    """The kinds of error that concern the whole body rather than a field."""
+    return {each["type"] for each in error.errors() if not each["loc"]}
 
 
 def field_errors(exc: PydanticValidationError) -> dict[str, str]:
