@@ -3,7 +3,7 @@ pages of results, and the error bodies."""
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -17,12 +17,6 @@ def printable(*, min_length: int = 0, max_length: int) -> StringConstraints:
     """Printable text between the two lengths (in characters), for
     `Annotated[str, printable(...)]`."""
     return StringConstraints(min_length=min_length, max_length=max_length, pattern=PRINTABLE)
-
-
-def no_default(schema: dict[str, Any]) -> None:
-    """For a field that may be left out but never sent as null: its default (None)
-    is not a value a client may send, so the documents do not show it."""
-    schema.pop("default", None)
 
 
 class Input(BaseModel):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from .common import Input, Output, Page, no_default, printable
+from .common import Input, Output, Page, printable
 
 Title = Annotated[str, printable(min_length=1, max_length=255)]
 Description = Annotated[str, printable(max_length=10_000)]
@@ -22,8 +22,8 @@ class ItemUpdate(Input):
     """The fields to change; those left out stay as they are."""
 
     # Left out: unchanged. Never null (an item always has a title): so the type has
-    # no None, only the default, which is never validated nor written out.
-    title: Title = Field(default=None, json_schema_extra=no_default)  # type: ignore[assignment]
+    # no None, only the default, which is never validated (nor documented).
+    title: Title = Field(default=None)  # type: ignore[assignment]
     description: Description | None = None
 
 

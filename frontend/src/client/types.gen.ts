@@ -16,21 +16,13 @@ export type Error = {
     message: string;
 };
 
-export type Group = {
-    description: string | null;
-    id: number;
-    member_count: number;
-    name: string;
-    permissions: Array<string>;
-};
-
 export type GroupCreate = {
     description?: string | null;
     name: string;
     /**
      * Permission names from the catalog
      */
-    permissions?: Array<'groups:read' | 'groups:write' | 'items:read_all' | 'items:write_all' | 'jobs:run' | 'users:read' | 'users:write'>;
+    permissions?: Array<Permission>;
 };
 
 export type GroupDetail = {
@@ -39,7 +31,7 @@ export type GroupDetail = {
     member_count: number;
     members: Array<GroupMember>;
     name: string;
-    permissions: Array<string>;
+    permissions: Array<Permission>;
 };
 
 export type GroupMember = {
@@ -48,18 +40,29 @@ export type GroupMember = {
     id: number;
 };
 
+export type GroupPublic = {
+    description: string | null;
+    id: number;
+    member_count: number;
+    name: string;
+    permissions: Array<Permission>;
+};
+
 export type GroupRef = {
     id: number;
     name: string;
 };
 
+/**
+ * The fields to change; those left out stay as they are.
+ */
 export type GroupUpdate = {
     description?: string | null;
     name?: string;
     /**
      * Permission names from the catalog
      */
-    permissions?: Array<'groups:read' | 'groups:write' | 'items:read_all' | 'items:write_all' | 'jobs:run' | 'users:read' | 'users:write'>;
+    permissions?: Array<Permission>;
 };
 
 export type GroupsPage = {
@@ -67,7 +70,7 @@ export type GroupsPage = {
      * Total, not the page size
      */
     count: number;
-    data: Array<Group>;
+    data: Array<GroupPublic>;
 };
 
 export type Health = {
@@ -150,13 +153,15 @@ export type NewPassword = {
     token: string;
 };
 
-export type Permission = {
+export type Permission = 'users:read' | 'users:write' | 'groups:read' | 'groups:write' | 'items:read_all' | 'items:write_all' | 'jobs:run';
+
+export type PermissionPublic = {
     description: string;
-    name: string;
+    name: Permission;
 };
 
 export type Permissions = {
-    data: Array<Permission>;
+    data: Array<PermissionPublic>;
 };
 
 export type Token = {

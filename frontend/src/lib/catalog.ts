@@ -1,11 +1,11 @@
 /** The permission catalog (GET /permissions/), read once per page load. */
 import { unwrap } from '@/api/errors'
-import type { Permission } from '@/client'
+import type { PermissionPublic } from '@/client'
 import { readPermissions } from '@/client'
 
-let cached: Promise<Permission[]> | null = null
+let cached: Promise<PermissionPublic[]> | null = null
 
-export function loadPermissionCatalog(): Promise<Permission[]> {
+export function loadPermissionCatalog(): Promise<PermissionPublic[]> {
   cached ??= unwrap(readPermissions()).then(
     (answer) => answer.data,
     (error: unknown) => {

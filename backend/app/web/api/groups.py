@@ -5,104 +5,40 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, make_response
-from flask_restx import Namespace, Resource, fields
+from flask_restx import Namespace, Resource
 
 from app.models import Group, User
+from app.schemas.groups import (
+    GroupCreate,
+    GroupDetail,
+    GroupPublic,
+    GroupsPage,
+    GroupUpdate,
+)
 from app.services import groups, users
 from app.services.errors import NotFound
-from app.services.permissions import ALL_PERMISSIONS, Permission, has_permission
+from app.services.permissions import Permission, has_permission
 from app.web.auth import current_user, require
 from app.web.db import session
 
-from .schema import (
-    checked_id,
-    errors,
-    nullable,
-    page_args,
-    page_model,
-    pagination_parser,
-    parse_body,
-    register_common_models,
-)
+from .schema import checked_id, errors, page_args, pagination_parser, register_common_models
+from .shapes import With, answer, document, read_body
 
 ns = Namespace("groups", description="Groups and their permissions and members")
 register_common_models(ns)
 
 GROUP_NOT_FOUND = "Group not found"
 
-group_model = ns.model(
-    "Group",
-    {
-        "id": fields.Integer(required=True),
-        "name": fields.String(required=True),
-        "description": nullable(fields.String(required=True)),
-        "permissions": fields.List(fields.String, required=True),
-        "member_count": fields.Integer(required=True),
-    },
-)
-member_model = ns.model(
-    "GroupMember",
-    {
-        "id": fields.Integer(required=True),
-        "email": fields.String(required=True),
-        "full_name": nullable(fields.String(required=True)),
-    },
-)
-group_detail_model = ns.clone(
-    "GroupDetail",
-    group_model,
-    {"members": fields.List(fields.Nested(member_model), required=True)},
-)
-groups_page_model = page_model(ns, "GroupsPage", group_model)
-
-
-def _permissions_field() -> fields.List:
-    return fields.List(
-        fields.String(enum=sorted(ALL_PERMISSIONS)),
-        unique=True,
-        max_items=len(ALL_PERMISSIONS),
-        description="Permission names from the catalog",
-    )
-
-
-group_create_model = ns.model(
-    "GroupCreate",
-    {
-        "name": fields.String(required=True, min_length=1, max_length=100),
-        "description": nullable(fields.String(max_length=1000)),
-        "permissions": _permissions_field(),
-    },
-    strict=True,
-)
-group_update_model = ns.model(
-    "GroupUpdate",
-    {
-        "name": fields.String(min_length=1, max_length=100),
-        "description": nullable(fields.String(max_length=1000)),
-        "permissions": _permissions_field(),
-    },
-    strict=True,
-)
+group_model = document(ns, GroupPublic)
+group_detail_model = document(ns, GroupDetail)
+groups_page_model = document(ns, GroupsPage)
+group_create_model = document(ns, GroupCreate)
+group_update_model = document(ns, GroupUpdate)
 list_parser = pagination_parser()
 
 
-def serialize_group(group: Group, member_count: int) -> dict[str, Any]:
-    return {
-        "id": group.id,
-        "name": group.name,
-        "description": group.description,
-        "permissions": group.permissions,
-        "member_count": member_count,
-    }
-
-
-def serialize_group_detail(group: Group) -> dict[str, Any]:
-    return serialize_group(group, len(group.members)) | {
-        "members": [
-            {"id": member.id, "email": member.email, "full_name": member.full_name}
-            for member in group.members
-        ]
-    }
+def _detail(group: Group) -> dict[str, Any]:
+    return answer(GroupDetail, With(group, member_count=len(group.members)))
 
 
 def _get_or_404(group_id: int) -> Group:
@@ -134,7 +70,8 @@ class GroupList(Resource):
             session=session(), skip=args["skip"], limit=args["limit"], member=member
         )
         counts = groups.member_counts(session=session(), group_ids=[g.id for g in found])
-        return {"data": [serialize_group(g, counts[g.id]) for g in found], "count": count}
+        page = [With(group, member_count=counts[group.id]) for group in found]
+        return answer(GroupsPage, {"data": page, "count": count})
 
     @ns.doc("createGroup")
     @ns.expect(group_create_model)
@@ -143,15 +80,15 @@ class GroupList(Resource):
     def post(self) -> tuple[dict[str, Any], int]:
         """Create a group (groups:write)."""
         require(Permission.GROUPS_WRITE)
-        body = parse_body(group_create_model)
+        body = read_body(GroupCreate)
         group = groups.create_group(
             session=session(),
-            name=body["name"],
-            description=body.get("description"),
-            permissions=body.get("permissions") or [],
+            name=body.name,
+            description=body.description,
+            permissions=body.permissions,
         )
         session().commit()
-        return serialize_group_detail(group), 201
+        return _detail(group), 201
 
 
 @ns.route("/<int:group_id>")
@@ -168,7 +105,7 @@ class GroupById(Resource):
             group=group, user=user
         ):
             raise NotFound(GROUP_NOT_FOUND)
-        return serialize_group_detail(group)
+        return _detail(group)
 
     @ns.doc("updateGroup")
     @ns.expect(group_update_model)
@@ -178,10 +115,10 @@ class GroupById(Resource):
         """Change a group's name, description or permissions (groups:write)."""
         require(Permission.GROUPS_WRITE)
         group = _get_or_404(group_id)
-        body = parse_body(group_update_model)
-        groups.update_group(session=session(), group=group, changes=body)
+        changes = read_body(GroupUpdate).model_dump(exclude_unset=True)
+        groups.update_group(session=session(), group=group, changes=changes)
         session().commit()
-        return serialize_group_detail(group)
+        return _detail(group)
 
     @ns.doc("deleteGroup")
     @ns.response(204, "Deleted; its members lose its permissions")
@@ -197,7 +134,7 @@ class GroupById(Resource):
 @ns.route("/<int:group_id>/members/<int:user_id>")
 @ns.param("group_id", "The group's id")
 @ns.param("user_id", "The user's id")
-class GroupMember(Resource):
+class GroupMembership(Resource):
     @ns.doc("addGroupMember")
     @ns.response(204, "The user is a member (also when already one)")
     @errors(ns, 401, 403, 404)

@@ -4,23 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_restx import Namespace, Resource, fields
+from flask_restx import Namespace, Resource
 
+from app.schemas.permissions import Permissions
 from app.services.permissions import catalog
 from app.web.auth import current_user
 
 from .schema import errors, register_common_models
+from .shapes import answer, document
 
 ns = Namespace("permissions", description="The permissions groups can grant")
 register_common_models(ns)
 
-permission_model = ns.model(
-    "Permission",
-    {"name": fields.String(required=True), "description": fields.String(required=True)},
-)
-permissions_model = ns.model(
-    "Permissions", {"data": fields.List(fields.Nested(permission_model), required=True)}
-)
+permissions_model = document(ns, Permissions)
 
 
 @ns.route("/")
@@ -31,4 +27,6 @@ class PermissionList(Resource):
     def get(self) -> dict[str, Any]:
         """List the permission catalog."""
         current_user()
-        return {"data": [{"name": name, "description": text} for name, text in catalog()]}
+        return answer(
+            Permissions, {"data": [{"name": name, "description": text} for name, text in catalog()]}
+        )

@@ -152,6 +152,18 @@ def field_errors(exc: PydanticValidationError) -> dict[str, str]:
     return found
 
 
+class With:
+    """An object with more attributes for an answer than it has itself (a count
+    computed apart): `answer(GroupPublic, With(group, member_count=3))`."""
+
+    def __init__(self, source: Any, **more: Any) -> None:
+        self.__dict__.update(more)
+        self._source = source
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._source, name)
+
+
 def answer(model: type[BaseModel], value: Any) -> dict[str, Any]:
     """`value` (an ORM object, or a dict of them for a page) as `model` says, ready
     to be written as JSON."""
