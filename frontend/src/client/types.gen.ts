@@ -113,7 +113,12 @@ export type ItemsPage = {
     data: Array<ItemPublic>;
 };
 
-export type Job = {
+export type JobCreate = {
+    kind: 'demo';
+    params?: DemoJobParams;
+};
+
+export type JobPublic = {
     created_at: string;
     error: string | null;
     finished_at: string | null;
@@ -124,24 +129,19 @@ export type Job = {
     /**
      * The job's output (JSON)
      */
-    result: {
-        [key: string]: unknown;
-    } | null;
+    result: unknown;
     started_at: string | null;
-    state: 'queued' | 'running' | 'succeeded' | 'failed';
+    state: JobState;
 };
 
-export type JobCreate = {
-    kind: 'demo';
-    params?: DemoJobParams;
-};
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
 
 export type JobsPage = {
     /**
      * Total, not the page size
      */
     count: number;
-    data: Array<Job>;
+    data: Array<JobPublic>;
 };
 
 export type Message = {
@@ -860,7 +860,7 @@ export type CreateJobResponses = {
     /**
      * Queued
      */
-    202: Job;
+    202: JobPublic;
 };
 
 export type CreateJobResponse = CreateJobResponses[keyof CreateJobResponses];
@@ -898,7 +898,7 @@ export type ReadJobResponses = {
     /**
      * The job
      */
-    200: Job;
+    200: JobPublic;
 };
 
 export type ReadJobResponse = ReadJobResponses[keyof ReadJobResponses];

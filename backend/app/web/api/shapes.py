@@ -87,7 +87,11 @@ def _swagger2(schema: dict[str, Any]) -> dict[str, Any]:
             # Titles pydantic makes from field names; a null default (Swagger 2.0
             # cannot say it: left out means null).
             continue
-        if key == "properties":
+        if key == "examples":  # JSON Schema's list; Swagger 2.0 has one example
+            key, value = "example", value[0]
+        elif key == "const":  # no const in Swagger 2.0: an enum of one
+            key, value = "enum", [value]
+        elif key == "properties":
             value = {name: _swagger2(field) for name, field in value.items()}
         elif key in ("items", "additionalProperties") and isinstance(value, dict):
             value = _swagger2(value)
