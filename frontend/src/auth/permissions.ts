@@ -2,14 +2,14 @@
  * What the signed-in user may do, from their effective `permissions`. The UI
  * uses it to hide what a user cannot do; the server enforces it regardless.
  */
-import type { GroupUpdate, ItemPublic, User } from '@/client'
+import type { GroupUpdate, ItemPublic, UserPublic } from '@/client'
 
 /** A permission name from the server's catalog (as typed in the spec). */
 export type Permission = NonNullable<GroupUpdate['permissions']>[number]
 
 /** The parts of a user that decide access (read-only, as the session exposes it). */
 export type MaybeUser =
-  | (Pick<User, 'id' | 'is_active' | 'is_superuser'> & { readonly permissions: readonly string[] })
+  | (Pick<UserPublic, 'id' | 'is_active' | 'is_superuser'> & { readonly permissions: readonly string[] })
   | null
   | undefined
 

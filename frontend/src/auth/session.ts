@@ -13,7 +13,7 @@
 import { reactive, readonly } from 'vue'
 
 import { asApiError, unwrap } from '@/api/errors'
-import type { User } from '@/client'
+import type { UserPublic } from '@/client'
 import { loginAccessToken, loginRefresh, logout as logoutRequest, readUserMe } from '@/client'
 import type { Client } from '@/client/client'
 
@@ -24,7 +24,7 @@ export type RefreshOutcome = 'ok' | 'denied' | 'unreachable'
 
 export interface SessionState {
   status: SessionStatus
-  user: User | null
+  user: UserPublic | null
 }
 
 export interface SessionOptions {
@@ -131,7 +131,7 @@ export function createSession({ client, fetch: networkFetch }: SessionOptions) {
     auth: () => accessToken ?? undefined,
   })
 
-  async function loadUser(): Promise<User> {
+  async function loadUser(): Promise<UserPublic> {
     const user = await unwrap(readUserMe({ client }))
     state.user = user
     state.status = 'authenticated'
@@ -158,7 +158,7 @@ export function createSession({ client, fetch: networkFetch }: SessionOptions) {
   }
 
   /** Log in with email and password; throws an ApiError with the server's message. */
-  async function login(email: string, password: string): Promise<User> {
+  async function login(email: string, password: string): Promise<UserPublic> {
     const token = await unwrap(
       loginAccessToken({ client, body: { username: email, password, grant_type: 'password' } }),
     )
@@ -192,7 +192,7 @@ export function createSession({ client, fetch: networkFetch }: SessionOptions) {
     login,
     logout,
     reloadUser: loadUser,
-    setUser(user: User): void {
+    setUser(user: UserPublic): void {
       state.user = user
     },
     /** Call `listener` when the server ends the session (refresh denied). */

@@ -79,7 +79,7 @@ export type Health = {
     /**
      * When unavailable: what is down
      */
-    message?: string;
+    message?: string | null;
     status: 'ok' | 'unavailable';
 };
 
@@ -170,21 +170,23 @@ export type Token = {
      * Seconds until it expires
      */
     expires_in: number;
-    token_type: string;
+    token_type: 'bearer';
 };
 
 export type UpdatePassword = {
-    /**
-     * current_password
-     */
     current_password: string;
-    /**
-     * new_password
-     */
     new_password: string;
 };
 
-export type User = {
+export type UserCreate = {
+    email: string;
+    full_name?: string | null;
+    is_active?: boolean;
+    is_superuser?: boolean;
+    password: string;
+};
+
+export type UserPublic = {
     created_at: string;
     email: string;
     full_name: string | null;
@@ -195,29 +197,18 @@ export type User = {
     /**
      * Effective permission names
      */
-    permissions: Array<string>;
-};
-
-export type UserCreate = {
-    email: string;
-    full_name?: string | null;
-    is_active?: boolean;
-    is_superuser?: boolean;
-    /**
-     * password
-     */
-    password: string;
+    permissions: Array<Permission>;
 };
 
 export type UserRegister = {
     email: string;
     full_name?: string | null;
-    /**
-     * password
-     */
     password: string;
 };
 
+/**
+ * The fields to change; those left out stay as they are.
+ */
 export type UserUpdate = {
     email?: string;
     full_name?: string | null;
@@ -226,6 +217,9 @@ export type UserUpdate = {
     password?: string;
 };
 
+/**
+ * The fields to change; those left out stay as they are.
+ */
 export type UserUpdateMe = {
     /**
      * Required with a new email address
@@ -240,7 +234,7 @@ export type UsersPage = {
      * Total, not the page size
      */
     count: number;
-    data: Array<User>;
+    data: Array<UserPublic>;
 };
 
 /**
@@ -1018,7 +1012,7 @@ export type TestTokenResponses = {
     /**
      * The current user
      */
-    200: User;
+    200: UserPublic;
 };
 
 export type TestTokenResponse = TestTokenResponses[keyof TestTokenResponses];
@@ -1209,7 +1203,7 @@ export type CreateUserResponses = {
     /**
      * Created
      */
-    201: User;
+    201: UserPublic;
 };
 
 export type CreateUserResponse = CreateUserResponses[keyof CreateUserResponses];
@@ -1265,7 +1259,7 @@ export type ReadUserMeResponses = {
     /**
      * The current user
      */
-    200: User;
+    200: UserPublic;
 };
 
 export type ReadUserMeResponse = ReadUserMeResponses[keyof ReadUserMeResponses];
@@ -1314,7 +1308,7 @@ export type UpdateUserMeResponses = {
     /**
      * Updated
      */
-    200: User;
+    200: UserPublic;
 };
 
 export type UpdateUserMeResponse = UpdateUserMeResponses[keyof UpdateUserMeResponses];
@@ -1408,7 +1402,7 @@ export type RegisterUserResponses = {
     /**
      * Registered
      */
-    201: User;
+    201: UserPublic;
 };
 
 export type RegisterUserResponse = RegisterUserResponses[keyof RegisterUserResponses];
@@ -1482,7 +1476,7 @@ export type ReadUserByIdResponses = {
     /**
      * The user
      */
-    200: User;
+    200: UserPublic;
 };
 
 export type ReadUserByIdResponse = ReadUserByIdResponses[keyof ReadUserByIdResponses];
@@ -1540,7 +1534,7 @@ export type UpdateUserResponses = {
     /**
      * Updated
      */
-    200: User;
+    200: UserPublic;
 };
 
 export type UpdateUserResponse = UpdateUserResponses[keyof UpdateUserResponses];

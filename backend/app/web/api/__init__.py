@@ -71,7 +71,7 @@ def build_api(blueprint: Blueprint, title: str, *, docs: bool = True) -> Api:
         authorizations=AUTHORIZATIONS,
         security=SECURITY_SCHEME,
         ordered=True,
-        validate=False,  # bodies are validated by schema.parse_body with short messages
+        validate=False,  # bodies are read by shapes.read_body, with short messages
     )
     for ns, path in (
         (login.ns, "/login"),

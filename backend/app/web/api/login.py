@@ -8,9 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, make_response, request
-from flask_restx import Namespace, Resource, fields, reqparse
+from flask_restx import Namespace, Resource, reqparse
 
 from app.queue import RECOVER_PASSWORD
+from app.schemas.auth import NewPassword, Token
+from app.schemas.users import UserPublic
 from app.services import auth
 from app.services.errors import AuthenticationFailed, BadRequest, InvalidInput, Unavailable
 from app.web.auth import current_user
@@ -18,8 +20,9 @@ from app.web.db import runtime, session
 from app.web.limits import limiter, login_account_key, setting
 from app.web.payload import form_or_json
 
-from .schema import errors, message_model, parse_body, register_common_models
-from .users import serialize_user, user_model
+from .schema import errors, message_model, register_common_models
+from .shapes import answer, document, read_body
+from .users import public_user, user_model
 
 logger = logging.getLogger(__name__)
 
@@ -31,26 +34,11 @@ REFRESH_COOKIE = "refresh_token"
 REFRESH_COOKIE_PATH = "/api/v1/login"
 RECOVERY_MESSAGE = "If that account exists, a password recovery email has been sent"
 
-token_model = ns.model(
-    "Token",
-    {
-        "access_token": fields.String(required=True),
-        "token_type": fields.String(required=True, example="bearer"),
-        "expires_in": fields.Integer(required=True, description="Seconds until it expires"),
-    },
-)
+token_model = document(ns, Token)
 login_form = reqparse.RequestParser()
 login_form.add_argument("username", location="form", required=True, help="The email address")
 login_form.add_argument("password", location="form", required=True)
 login_form.add_argument("grant_type", location="form", required=False, choices=("password",))
-reset_model = ns.model(
-    "NewPassword",
-    {
-        "token": fields.String(required=True, min_length=1, max_length=256),
-        "new_password": fields.String(required=True, min_length=8, max_length=128),
-    },
-    strict=True,
-)
 
 
 def _credentials() -> tuple[str, str]:
@@ -73,13 +61,12 @@ def _credentials() -> tuple[str, str]:
 
 
 def _token_response(tokens: auth.IssuedTokens) -> Response:
-    response = make_response(
-        {
-            "access_token": tokens.access_token,
-            "token_type": "bearer",
-            "expires_in": tokens.expires_in,
-        }
-    )
+    token = {
+        "access_token": tokens.access_token,
+        "token_type": "bearer",
+        "expires_in": tokens.expires_in,
+    }
+    response = make_response(answer(Token, token))
     _set_refresh_cookie(response, tokens.refresh_token, tokens.refresh_expires_at)
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -169,7 +156,7 @@ class TestToken(Resource):
     @errors(ns, 401, 403)
     def post(self) -> dict[str, Any]:
         """Check an access token: returns its user."""
-        return serialize_user(current_user())
+        return answer(UserPublic, public_user(current_user()))
 
 
 recovery_ns = Namespace("password-recovery", description="Password recovery")
@@ -195,7 +182,7 @@ class PasswordRecovery(Resource):
 
 reset_ns = Namespace("reset-password", description="Password reset")
 register_common_models(reset_ns)
-reset_ns.add_model(reset_model.name, reset_model)
+reset_model = document(reset_ns, NewPassword)
 
 
 @reset_ns.route("/")
@@ -206,13 +193,13 @@ class ResetPassword(Resource):
     @errors(reset_ns, 400, 413, 415, 422)
     def post(self) -> dict[str, str]:
         """Set a new password with the token from a reset email."""
-        body = parse_body(reset_model)
+        body = read_body(NewPassword)
         try:
             auth.reset_password(
                 session=session(),
                 hasher=runtime().hasher,
-                token=body["token"],
-                new_password=body["new_password"],
+                token=body.token,
+                new_password=body.new_password,
             )
         except BadRequest:
             session().commit()  # a token refused after it was spent stays spent

@@ -6,10 +6,19 @@ import contextlib
 from typing import Any
 
 from flask import Response, make_response
-from flask_restx import Model, Namespace, Resource, fields
+from flask_restx import Namespace, Resource
 
 from app.models import User
 from app.queue import SEND_EMAIL
+from app.schemas.users import (
+    UpdatePassword,
+    UserCreate,
+    UserPublic,
+    UserRegister,
+    UsersPage,
+    UserUpdate,
+    UserUpdateMe,
+)
 from app.services import users
 from app.services.errors import NotFound, PermissionDenied, Unavailable
 from app.services.permissions import Permission, effective_permissions
@@ -18,104 +27,28 @@ from app.web.db import runtime, session
 from app.web.limits import limiter, setting
 
 from .schema import (
-    Email,
     checked_id,
     errors,
-    isoformat,
     message_model,
-    nullable,
     page_args,
-    page_model,
     pagination_parser,
-    parse_body,
     register_common_models,
     search_text,
 )
+from .shapes import With, answer, document, read_body
 
 ns = Namespace("users", description="User accounts")
 register_common_models(ns)
 
 USER_NOT_FOUND = "User not found"
 
-group_ref_model = Model(
-    "GroupRef", {"id": fields.Integer(required=True), "name": fields.String(required=True)}
-)
-user_model = Model(
-    "User",
-    {
-        "id": fields.Integer(required=True),
-        "email": fields.String(required=True, example="jane@example.com"),
-        "full_name": nullable(fields.String(required=True, example="Jane Doe")),
-        "is_active": fields.Boolean(required=True),
-        "is_superuser": fields.Boolean(required=True),
-        "groups": fields.List(fields.Nested(group_ref_model), required=True),
-        "permissions": fields.List(
-            fields.String, required=True, description="Effective permission names"
-        ),
-        "created_at": fields.DateTime(required=True),
-    },
-)
-for _model in (group_ref_model, user_model):
-    ns.add_model(_model.name, _model)
-users_page_model = page_model(ns, "UsersPage", user_model)
-
-
-def _email(required: bool = True) -> fields.String:
-    return Email(required=required, min_length=3, max_length=255, example="jane@example.com")
-
-
-def _password(name: str = "password") -> fields.String:
-    return fields.String(required=True, min_length=8, max_length=128, description=name)
-
-
-def _full_name() -> fields.Raw:
-    return nullable(fields.String(max_length=255, example="Jane Doe"))
-
-
-user_create_model = ns.model(
-    "UserCreate",
-    {
-        "email": _email(),
-        "password": _password(),
-        "full_name": _full_name(),
-        "is_active": fields.Boolean(default=True),
-        "is_superuser": fields.Boolean(default=False),
-    },
-    strict=True,
-)
-user_register_model = ns.model(
-    "UserRegister",
-    {"email": _email(), "password": _password(), "full_name": _full_name()},
-    strict=True,
-)
-user_update_me_model = ns.model(
-    "UserUpdateMe",
-    {
-        "email": _email(required=False),
-        "full_name": _full_name(),
-        "current_password": fields.String(
-            max_length=128,
-            description="Required with a new email address",
-        ),
-    },
-    strict=True,
-)
-user_update_model = ns.model(
-    "UserUpdate",
-    {
-        "email": _email(required=False),
-        "password": fields.String(min_length=8, max_length=128),
-        "full_name": _full_name(),
-        "is_active": fields.Boolean,
-        "is_superuser": fields.Boolean,
-    },
-    strict=True,
-)
-password_change_model = ns.model(
-    "UpdatePassword",
-    {"current_password": _password("current_password"), "new_password": _password("new_password")},
-    strict=True,
-)
+user_model = document(ns, UserPublic)
+users_page_model = document(ns, UsersPage)
+user_create_model = document(ns, UserCreate)
+user_register_model = document(ns, UserRegister)
+user_update_me_model = document(ns, UserUpdateMe)
+user_update_model = document(ns, UserUpdate)
+password_change_model = document(ns, UpdatePassword)
 
 list_parser = pagination_parser()
 list_parser.add_argument(
@@ -123,17 +56,9 @@ list_parser.add_argument(
 )
 
 
-def serialize_user(user: User) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "email": user.email,
-        "full_name": user.full_name,
-        "is_active": user.is_active,
-        "is_superuser": user.is_superuser,
-        "groups": [{"id": group.id, "name": group.name} for group in user.groups],
-        "permissions": effective_permissions(user),
-        "created_at": isoformat(user.created_at),
-    }
+def public_user(user: User) -> With:
+    """The user with what the answer computes: the permissions their groups give."""
+    return With(user, permissions=effective_permissions(user))
 
 
 def _get_or_404(user_id: int) -> User:
@@ -173,7 +98,7 @@ class UserList(Resource):
         found, count = users.list_users(
             session=session(), skip=args["skip"], limit=args["limit"], email_contains=args["email"]
         )
-        return {"data": [serialize_user(u) for u in found], "count": count}
+        return answer(UsersPage, {"data": [public_user(user) for user in found], "count": count})
 
     @ns.doc("createUser")
     @ns.expect(user_create_model)
@@ -182,12 +107,12 @@ class UserList(Resource):
     def post(self) -> tuple[dict[str, Any], int]:
         """Create a user (users:write)."""
         actor = require(Permission.USERS_WRITE)
-        body = parse_body(user_create_model)
+        body = read_body(UserCreate).model_dump()
         _guard_superuser_changes(actor, None, body)
         user = users.create_user(session=session(), hasher=runtime().hasher, **body)
         session().commit()
         _welcome(user)
-        return serialize_user(user), 201
+        return answer(UserPublic, public_user(user)), 201
 
 
 @ns.route("/signup")
@@ -201,11 +126,11 @@ class Signup(Resource):
         """Create an account without logging in, when open registration is on."""
         if not runtime().settings.USERS_OPEN_REGISTRATION:
             raise PermissionDenied("Open registration is disabled on this server")
-        body = parse_body(user_register_model)
+        body = read_body(UserRegister).model_dump()
         user = users.create_user(session=session(), hasher=runtime().hasher, **body)
         session().commit()
         _welcome(user)
-        return serialize_user(user), 201
+        return answer(UserPublic, public_user(user)), 201
 
 
 @ns.route("/me")
@@ -215,7 +140,7 @@ class UserMe(Resource):
     @errors(ns, 401, 403)
     def get(self) -> dict[str, Any]:
         """Read your own account."""
-        return serialize_user(current_user())
+        return answer(UserPublic, public_user(current_user()))
 
     @ns.doc("updateUserMe")
     @ns.expect(user_update_me_model)
@@ -224,7 +149,7 @@ class UserMe(Resource):
     def patch(self) -> dict[str, Any]:
         """Change your own name or email (a new email needs your current password)."""
         user = current_user()
-        body = parse_body(user_update_me_model)
+        body = read_body(UserUpdateMe).model_dump(exclude_unset=True)
         current_password = body.pop("current_password", None)
         users.update_own_account(
             session=session(),
@@ -234,7 +159,7 @@ class UserMe(Resource):
             current_password=current_password,
         )
         session().commit()
-        return serialize_user(user)
+        return answer(UserPublic, public_user(user))
 
     @ns.doc("deleteUserMe")
     @ns.response(204, "Deleted, with the user's items and jobs")
@@ -258,14 +183,13 @@ class UserMePassword(Resource):
     def patch(self) -> dict[str, str]:
         """Change your password: needs the current one; ends every session."""
         user = current_user()
-        body = parse_body(password_change_model)
-        rt = runtime()
+        body = read_body(UpdatePassword)
         users.change_password(
             session=session(),
-            hasher=rt.hasher,
+            hasher=runtime().hasher,
             user=user,
-            current_password=body["current_password"],
-            new_password=body["new_password"],
+            current_password=body.current_password,
+            new_password=body.new_password,
         )
         session().commit()
         return {"message": "Password updated successfully"}
@@ -281,9 +205,9 @@ class UserById(Resource):
         """Read a user: yourself, or anyone with users:read."""
         actor = current_user()
         if actor.id == user_id:
-            return serialize_user(actor)
+            return answer(UserPublic, public_user(actor))
         require(Permission.USERS_READ)
-        return serialize_user(_get_or_404(user_id))
+        return answer(UserPublic, public_user(_get_or_404(user_id)))
 
     @ns.doc("updateUser")
     @ns.expect(user_update_model)
@@ -293,7 +217,7 @@ class UserById(Resource):
         """Change any field of a user, the password included (users:write)."""
         actor = require(Permission.USERS_WRITE)
         target = _get_or_404(user_id)
-        body = parse_body(user_update_model)
+        body = read_body(UserUpdate).model_dump(exclude_unset=True)
         _guard_superuser_changes(actor, target, body)
         if target.id == actor.id and False in (body.get("is_active"), body.get("is_superuser")):
             raise PermissionDenied(
@@ -301,7 +225,7 @@ class UserById(Resource):
             )
         users.update_user(session=session(), hasher=runtime().hasher, user=target, changes=body)
         session().commit()
-        return serialize_user(target)
+        return answer(UserPublic, public_user(target))
 
     @ns.doc("deleteUser")
     @ns.response(204, "Deleted, with the user's items and jobs")

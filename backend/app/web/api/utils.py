@@ -5,32 +5,26 @@ from __future__ import annotations
 import logging
 
 from flask import Response, jsonify
-from flask_restx import Namespace, Resource, fields, reqparse
+from flask_restx import Namespace, Resource, reqparse
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.queue import SEND_EMAIL
+from app.schemas.utils import Health
 from app.services import users
 from app.services.errors import InvalidInput
 from app.web.auth import require_superuser
 from app.web.db import runtime, session
 
 from .schema import errors, message_model, register_common_models
+from .shapes import answer, document
 
 logger = logging.getLogger(__name__)
 
 ns = Namespace("utils", description="Health and utilities")
 register_common_models(ns)
 
-health_model = ns.model(
-    "Health",
-    {
-        "status": fields.String(required=True, enum=["ok", "unavailable"]),
-        "database": fields.String(required=True, enum=["ok", "unavailable"]),
-        "broker": fields.String(required=True, enum=["ok", "unavailable"]),
-        "message": fields.String(description="When unavailable: what is down"),
-    },
-)
+health_model = document(ns, Health)
 
 
 def _database_status() -> str:
@@ -58,7 +52,7 @@ class HealthCheck(Resource):
         if down:
             # Every error on the API carries a message, this one too.
             body["message"] = "Unavailable: " + ", ".join(down)
-        response = jsonify(body)
+        response = jsonify(answer(Health, body))
         response.status_code = 503 if down else 200
         response.headers["Cache-Control"] = "no-store"
         return response

@@ -1,0 +1,79 @@
+"""Users: accounts, their administration, and each user's own profile."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import Field
+
+from app.services.permissions import Permission
+
+from .common import Input, Output, Page, printable
+
+Email = Annotated[
+    str,
+    printable(min_length=3, max_length=255),
+    Field(json_schema_extra={"format": "email"}, examples=["jane@example.com"]),
+]
+Password = Annotated[str, printable(min_length=8, max_length=128)]
+FullName = Annotated[str, printable(max_length=255), Field(examples=["Jane Doe"])]
+
+
+class UserCreate(Input):
+    email: Email
+    password: Password
+    full_name: FullName | None = None
+    is_active: bool = True
+    is_superuser: bool = False
+
+
+class UserRegister(Input):
+    email: Email
+    password: Password
+    full_name: FullName | None = None
+
+
+class UserUpdateMe(Input):
+    """The fields to change; those left out stay as they are."""
+
+    email: Email = Field(default=None)  # type: ignore[assignment]
+    full_name: FullName | None = None
+    current_password: Annotated[str, printable(max_length=128)] = Field(  # type: ignore[assignment]
+        default=None, description="Required with a new email address"
+    )
+
+
+class UserUpdate(Input):
+    """The fields to change; those left out stay as they are."""
+
+    email: Email = Field(default=None)  # type: ignore[assignment]
+    password: Password = Field(default=None)  # type: ignore[assignment]
+    full_name: FullName | None = None
+    is_active: bool = Field(default=None)  # type: ignore[assignment]
+    is_superuser: bool = Field(default=None)  # type: ignore[assignment]
+
+
+class UpdatePassword(Input):
+    current_password: Password
+    new_password: Password
+
+
+class GroupRef(Output):
+    id: int
+    name: str
+
+
+class UserPublic(Output):
+    id: int
+    email: str = Field(examples=["jane@example.com"])
+    full_name: str | None = Field(examples=["Jane Doe"])
+    is_active: bool
+    is_superuser: bool
+    groups: list[GroupRef]
+    permissions: list[Permission] = Field(description="Effective permission names")
+    created_at: datetime
+
+
+class UsersPage(Page[UserPublic]):
+    pass
