@@ -182,7 +182,7 @@ check_backup_round_trip() {
       "$("$sql" 'SELECT count(*) FROM users')" != "$users" ]]; then
       fail "$label: the restore did not bring back the backup's contents"
     else
-      log "$label: make backup, then make restore, brought the database back ($users users)"
+      log "$label: make backup, then make restore, brought the database back (users: $users rows)"
     fi
   fi
   rm -rf "$dir"
