@@ -10,7 +10,7 @@ from app.runtime import Runtime
 from tests.utils.apps import app_with_settings
 from tests.utils.assertions import assert_error
 
-DOCS = ("/api/docs", "/api/v1/swagger.json")
+DOCS = ("/api/docs", "/api/v1/swagger.json", "/api/v1/openapi.json")
 
 
 def test_docs_are_served_in_local(client: FlaskClient) -> None:

@@ -1,6 +1,7 @@
 """The REST API: a flask-restx Api under /api/v1, one Namespace per resource module.
 
-The spec is at /api/v1/swagger.json and the interactive docs at /api/docs.
+The documents are at /api/v1/swagger.json (Swagger 2.0, which the interactive docs
+at /api/docs read) and /api/v1/openapi.json (OpenAPI 3.1: openapi.py).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from app.web import errors, response_headers
 
-from . import groups, items, jobs, login, permissions, project, shapes, users, utils
+from . import groups, items, jobs, login, openapi, permissions, project, shapes, users, utils
 
 API_PREFIX = "/api"
 VERSION_PREFIX = "/v1"
@@ -108,6 +109,12 @@ def register_api(app: Flask) -> Api:
     app.extensions.setdefault("restx", {})["apidoc_registered"] = True
     blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
     api = build_api(blueprint, settings.PROJECT_NAME, docs=settings.docs_enabled)
+    # The same API as OpenAPI 3.1, beside restx's Swagger 2.0 document.
+    blueprint.add_url_rule(
+        f"{VERSION_PREFIX}/openapi.json",
+        "openapi",
+        lambda: openapi.document(api, token_path=TOKEN_PATH, security_scheme=SECURITY_SCHEME),
+    )
     if not settings.docs_enabled:
         # restx serves the spec whatever its add_specs says (its init_app resets it).
         blueprint.before_request(_no_spec)
@@ -117,7 +124,7 @@ def register_api(app: Flask) -> Api:
 
 
 def _no_spec() -> None:
-    if request.endpoint == "api.specs":
+    if request.endpoint in ("api.specs", "api.openapi"):
         raise NotFound()
 
 

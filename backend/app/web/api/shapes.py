@@ -60,15 +60,27 @@ def document(ns: Namespace, model: type[BaseModel]) -> SchemaModel:
 
 def schema_models(model: type[BaseModel]) -> list[SchemaModel]:
     """The restx models of `model`: those it nests, then its own."""
-    mode: Literal["validation", "serialization"] = (
-        "validation" if model.model_config.get("extra") == "forbid" else "serialization"
-    )
-    schema = model.model_json_schema(mode=mode, ref_template=REF_TEMPLATE)
+    MODELS[model.__name__] = model
+    schema = json_schema(model.__name__, ref_template=REF_TEMPLATE)
     nested = [
         SchemaModel(name, _swagger2(definition))
         for name, definition in schema.pop("$defs", {}).items()
     ]
     return [*nested, SchemaModel(model.__name__, _swagger2(schema))]
+
+
+# Every model the API documents, by name: openapi.py writes them out again.
+MODELS: dict[str, type[BaseModel]] = {}
+
+
+def json_schema(name: str, *, ref_template: str) -> dict[str, Any]:
+    """The JSON Schema of a documented model: of what a client may send for a
+    request body (extra fields forbidden), else of what the server writes."""
+    model = MODELS[name]
+    mode: Literal["validation", "serialization"] = (
+        "validation" if model.model_config.get("extra") == "forbid" else "serialization"
+    )
+    return model.model_json_schema(mode=mode, ref_template=ref_template)
 
 
 REF_TEMPLATE = "#/definitions/{model}"
