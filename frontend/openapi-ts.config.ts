@@ -7,7 +7,7 @@ import { defineConfig } from '@hey-api/openapi-ts'
 
 export default defineConfig({
   // An absolute path: a bare relative one reads as a registry shorthand.
-  input: path.resolve(process.env.OPENAPI_INPUT ?? 'openapi/swagger.json'),
+  input: path.resolve(process.env.OPENAPI_INPUT ?? 'openapi/openapi.json'),
   output: {
     path: path.resolve(process.env.OPENAPI_OUTPUT ?? 'src/client'),
   },

@@ -13,21 +13,21 @@ main() {
   # shellcheck disable=SC2064  # expand now: tmp is local
   trap "rm -rf '$tmp'" EXIT
 
-  bash scripts/export-spec.sh "$tmp/swagger.json"
-  if ! diff -u openapi/swagger.json "$tmp/swagger.json" >"$tmp/spec.diff"; then
+  bash scripts/export-spec.sh "$tmp/openapi.json"
+  if ! diff -u openapi/openapi.json "$tmp/openapi.json" >"$tmp/spec.diff"; then
     head -n 60 "$tmp/spec.diff" >&2
-    echo "check-client: openapi/swagger.json differs from the backend's spec; run 'npm run generate-client'" >&2
+    echo "check-client: openapi/openapi.json differs from the backend's spec; run 'npm run generate-client'" >&2
     exit 1
   fi
 
-  OPENAPI_INPUT="$tmp/swagger.json" OPENAPI_OUTPUT="$tmp/client" \
+  OPENAPI_INPUT="$tmp/openapi.json" OPENAPI_OUTPUT="$tmp/client" \
     npx --no-install openapi-ts --file openapi-ts.config.ts >/dev/null
   if ! diff -ru src/client "$tmp/client" >"$tmp/client.diff"; then
     head -n 60 "$tmp/client.diff" >&2
     echo "check-client: src/client differs from what the generator writes; run 'npm run generate-client' (never edit it by hand)" >&2
     exit 1
   fi
-  echo "check-client: openapi/swagger.json and src/client are up to date"
+  echo "check-client: openapi/openapi.json and src/client are up to date"
 }
 
 main "$@"

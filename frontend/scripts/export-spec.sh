@@ -1,39 +1,24 @@
 #!/usr/bin/env bash
-# Write the backend's OpenAPI (Swagger 2.0) spec to a file, without a server:
-# the Flask app is built in-process on an in-memory SQLite database.
-# Usage: scripts/export-spec.sh [OUTPUT]   (default: openapi/swagger.json)
+# Write the backend's OpenAPI 3.1 document to a file, without a server
+# (python -m app.web.api.export: the app built in-process, settings from there only).
+# Usage: scripts/export-spec.sh [OUTPUT]   (default: openapi/openapi.json)
 set -Eeuo pipefail
 
 FRONTEND_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 ROOT="$(cd "$FRONTEND_DIR/.." && pwd)"
 
 main() {
-  local output="${1:-$FRONTEND_DIR/openapi/swagger.json}"
+  local output="${1:-$FRONTEND_DIR/openapi/openapi.json}"
   local python="$ROOT/.venv/bin/python"
   if [[ ! -x "$python" ]]; then
     echo "export-spec: $python not found; run 'make install' at the repository root first" >&2
     exit 1
   fi
   mkdir -p "$(dirname "$output")"
+  output="$(cd "$(dirname "$output")" && pwd)/$(basename "$output")"
   local tmp
   tmp="$(mktemp)"
-  # Settings come only from here (no .env, no environment database), so the
-  # spec is the same on every machine.
-  (
-    cd "$ROOT/backend"
-    ENV_FILE=/dev/null "$python" - <<'PY'
-import json
-
-from app.core.config import Settings
-from app.web import create_app
-
-app = create_app(Settings(_env_file=None, DATABASE_URL="sqlite://"))
-response = app.test_client().get("/api/v1/swagger.json")
-if response.status_code != 200:
-    raise SystemExit(f"swagger.json answered {response.status_code}")
-print(json.dumps(response.get_json(), indent=2, sort_keys=True))
-PY
-  ) >"$tmp"
+  (cd "$ROOT/backend" && ENV_FILE=/dev/null "$python" -m app.web.api.export "$tmp")
   mv "$tmp" "$output"
   echo "export-spec: wrote $output" >&2
 }

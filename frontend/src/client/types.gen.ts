@@ -115,7 +115,7 @@ export type ItemsPage = {
 
 export type JobCreate = {
     kind: 'demo';
-    params?: DemoJobParams;
+    params?: DemoJobParams | null;
 };
 
 export type JobPublic = {
@@ -142,6 +142,15 @@ export type JobsPage = {
      */
     count: number;
     data: Array<JobPublic>;
+};
+
+export type LoginAccessTokenForm = {
+    grant_type?: 'password';
+    password: string;
+    /**
+     * The email address
+     */
+    username: string;
 };
 
 export type Message = {
@@ -374,8 +383,10 @@ export type DeleteGroupResponses = {
     /**
      * Deleted; its members lose its permissions
      */
-    204: unknown;
+    204: void;
 };
+
+export type DeleteGroupResponse = DeleteGroupResponses[keyof DeleteGroupResponses];
 
 export type ReadGroupData = {
     body?: never;
@@ -510,8 +521,10 @@ export type RemoveGroupMemberResponses = {
     /**
      * The user is not a member (also when never one)
      */
-    204: unknown;
+    204: void;
 };
+
+export type RemoveGroupMemberResponse = RemoveGroupMemberResponses[keyof RemoveGroupMemberResponses];
 
 export type AddGroupMemberData = {
     body?: never;
@@ -550,8 +563,10 @@ export type AddGroupMemberResponses = {
     /**
      * The user is a member (also when already one)
      */
-    204: unknown;
+    204: void;
 };
+
+export type AddGroupMemberResponse = AddGroupMemberResponses[keyof AddGroupMemberResponses];
 
 export type ReadItemsData = {
     body?: never;
@@ -673,8 +688,10 @@ export type DeleteItemResponses = {
     /**
      * Deleted
      */
-    204: unknown;
+    204: void;
 };
+
+export type DeleteItemResponse = DeleteItemResponses[keyof DeleteItemResponses];
 
 export type ReadItemData = {
     body?: never;
@@ -898,14 +915,7 @@ export type ReadJobResponses = {
 export type ReadJobResponse = ReadJobResponses[keyof ReadJobResponses];
 
 export type LoginAccessTokenData = {
-    body: {
-        /**
-         * The email address
-         */
-        username: string;
-        password: string;
-        grant_type?: 'password';
-    };
+    body: LoginAccessTokenForm;
     path?: never;
     query?: never;
     url: '/login/access-token';
@@ -960,8 +970,10 @@ export type LogoutResponses = {
     /**
      * Logged out
      */
-    204: unknown;
+    204: void;
 };
+
+export type LogoutResponse = LogoutResponses[keyof LogoutResponses];
 
 export type LoginRefreshData = {
     body?: never;
@@ -1232,8 +1244,10 @@ export type DeleteUserMeResponses = {
     /**
      * Deleted, with the user's items and jobs
      */
-    204: unknown;
+    204: void;
 };
+
+export type DeleteUserMeResponse = DeleteUserMeResponses[keyof DeleteUserMeResponses];
 
 export type ReadUserMeData = {
     body?: never;
@@ -1440,8 +1454,10 @@ export type DeleteUserResponses = {
     /**
      * Deleted, with the user's items and jobs
      */
-    204: unknown;
+    204: void;
 };
+
+export type DeleteUserResponse = DeleteUserResponses[keyof DeleteUserResponses];
 
 export type ReadUserByIdData = {
     body?: never;
