@@ -11,9 +11,11 @@ from app.services.permissions import Permission
 
 from .common import Input, Output, Page, printable
 
+# At most 254 characters: the longest address SMTP carries (RFC 5321), as the
+# service's email-validator checks it.
 Email = Annotated[
     str,
-    printable(min_length=3, max_length=255),
+    printable(min_length=3, max_length=254),
     Field(json_schema_extra={"format": "email"}, examples=["jane@example.com"]),
 ]
 Password = Annotated[str, printable(min_length=8, max_length=128)]

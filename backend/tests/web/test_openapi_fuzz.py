@@ -1,10 +1,11 @@
-"""Property-based run of the whole published spec (/api/v1/swagger.json).
+"""Property-based run of the whole published API (/api/v1/openapi.json, OpenAPI 3.1).
 
-Schemathesis generates valid and invalid requests for every operation and checks
-each answer: never a server error, a status code the spec documents, a body that
-matches the documented schema, a JSON media type (none on a 204), and invalid
-input rejected. Every operation runs as a superuser and as a plain user, against
-seeded rows so that lookups by id and email hit real rows too.
+Schemathesis generates valid and invalid requests for every operation and applies
+every check it has: never a server error, a status code, headers, media type and
+body as documented, invalid input rejected and valid input accepted (the spec says
+what the server enforces), methods and auth as documented. Every operation runs as
+a superuser and as a plain user, against seeded rows so that lookups by id and
+email hit real rows too.
 
 Runs are reproducible: fixed seeds, no example database. On a failure Hypothesis
 prints the smallest request it found and a curl line to replay it.
@@ -22,13 +23,8 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
-from schemathesis.checks import not_a_server_error
-from schemathesis.specs.openapi.checks import (
-    content_type_conformance,
-    negative_data_rejection,
-    response_schema_conformance,
-    status_code_conformance,
-)
+from schemathesis.checks import CHECKS as REGISTERED_CHECKS
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.orm import Session
 
 from app.models import Job, User
@@ -37,33 +33,22 @@ from app.web import create_app
 from tests.conftest import make_settings
 from tests.utils.factories import make_group, make_item, make_user
 
-SPEC_PATH = "/api/v1/swagger.json"
+SPEC_PATH = "/api/v1/openapi.json"
 # Examples per operation, role and backend; the servers cost a round trip per query.
 MAX_EXAMPLES = {"sqlite": 40, "postgresql": 25, "mariadb": 25}
 CONFIG = {"seed": 20261125, "generation": {"deterministic": True}}
 
 
-def media_type_conformance(ctx: Any, response: Any, case: schemathesis.Case) -> bool | None:
-    """JSON as documented; a 204 has no body, so no media type either.
-
-    (Swagger 2.0 has no way to say that one response has no content: the stock
-    check expects the global `produces` on a 204 too.)
-    """
-    if response.status_code == 204:
-        assert response.content == b"", "a 204 answer has a body"
-        declared = {name.lower() for name in response.headers}
-        assert "content-type" not in declared, "a 204 answer declares a media type"
-        return None
-    return content_type_conformance(ctx, response, case)
-
-
-CHECKS = [
-    not_a_server_error,
-    status_code_conformance,
-    response_schema_conformance,
-    media_type_conformance,
-    negative_data_rejection,
-]
+# Every check schemathesis has.
+CHECKS = REGISTERED_CHECKS.get_all()
+# Operations that refuse a well-formed request for what no schema can say: a reset
+# token that was never issued, a current password that is not the user's (and a
+# new email needs it). Their 400 is the documented answer; every other check holds.
+SECRET_DEPENDENT = {"resetPassword", "updatePasswordMe", "updateUserMe"}
+# Addresses at special-use domains (.test, .local, .invalid...) are valid `format:
+# email` but refused by email-validator, and JSON Schema cannot say so without a
+# look-ahead pattern that pydantic's regex engine lacks: a known gap.
+EMAIL_TAKING = {"createUser", "registerUser", "updateUser", "testEmail"}
 
 
 @cache
@@ -173,6 +158,9 @@ def test_call_operation_conforms_to_spec(
     )
     @given(case=_cases(operation, actor.existing))
     def call(case: schemathesis.Case) -> None:
-        case.call_and_validate(headers=actor.headers(), checks=CHECKS)
+        checks = CHECKS
+        if operation_id in SECRET_DEPENDENT | EMAIL_TAKING:
+            checks = [check for check in CHECKS if check is not positive_data_acceptance]
+        case.call_and_validate(headers=actor.headers(), checks=checks)
 
     call()

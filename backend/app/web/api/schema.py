@@ -57,12 +57,24 @@ def errors(ns: Namespace, *codes: int) -> Callable[[F], F]:
     return decorate
 
 
-def search_text(value: str) -> str:
-    """A query-string search text. Control characters can't match any stored value,
-    and some databases refuse them (PostgreSQL rejects NUL): they are a 400 here."""
-    if _FORBIDDEN_CHARS.search(value):
-        raise ValueError("Contains characters that are not allowed")
-    return value
+class QueryText:
+    """A query-string parameter's type that documents itself: reqparse calls it on
+    the value, and restx copies its __schema__ into both documents."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.__schema__ = schema
+
+    def __call__(self, value: str) -> str:
+        # Control characters can't match any stored value, and some databases
+        # refuse them (PostgreSQL rejects NUL): they are a 400 here.
+        if _FORBIDDEN_CHARS.search(value):
+            raise ValueError("Contains characters that are not allowed")
+        return value
+
+
+search_text = QueryText({"type": "string", "pattern": common.PRINTABLE})
+# Checked by the service (normalize_email), which answers 422 naming the parameter.
+email_address = QueryText({"type": "string", "format": "email", "maxLength": 254})
 
 
 def pagination_parser() -> reqparse.RequestParser:

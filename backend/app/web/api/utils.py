@@ -16,7 +16,7 @@ from app.services.errors import InvalidInput
 from app.web.auth import require_superuser
 from app.web.db import runtime, session
 
-from .schema import errors, message_model, register_common_models
+from .schema import email_address, errors, message_model, register_common_models
 from .shapes import answer, document
 
 logger = logging.getLogger(__name__)
@@ -60,7 +60,11 @@ class HealthCheck(Resource):
 
 test_email_parser = reqparse.RequestParser(bundle_errors=True)
 test_email_parser.add_argument(
-    "email_to", type=str, location="args", required=True, help="Where to send the test email"
+    "email_to",
+    type=email_address,
+    location="args",
+    required=True,
+    help="Where to send the test email",
 )
 
 
