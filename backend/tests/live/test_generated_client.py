@@ -68,20 +68,23 @@ def _module(package: ModuleType, name: str) -> Any:
     return importlib.import_module(f"{package.__name__}.{name}")
 
 
+def _log_in(package: ModuleType, live_api: LiveApi, password: str) -> Any:
+    """The generated loginAccessToken, called with the superuser's email: its Response."""
+    login = _module(package, "api.login.login_access_token")
+    form = _module(package, "models").LoginAccessTokenForm
+    with package.Client(base_url=live_api.url("/api/v1")) as anonymous:
+        return login.sync_detailed(
+            client=anonymous, body=form(username=live_api.superuser_email, password=password)
+        )
+
+
 def test_the_generated_client_logs_in_creates_and_lists_items(
     client_package: ModuleType, live_api: LiveApi
 ) -> None:
-    login = _module(client_package, "api.login.login_access_token")
     create_item = _module(client_package, "api.items.create_item")
     read_items = _module(client_package, "api.items.read_items")
     models = _module(client_package, "models")
-    with client_package.Client(base_url=live_api.url("/api/v1")) as anonymous:
-        token = login.sync(
-            client=anonymous,
-            body=models.LoginAccessTokenForm(
-                username=live_api.superuser_email, password=live_api.superuser_password
-            ),
-        )
+    token = _log_in(client_package, live_api, live_api.superuser_password).parsed
     assert isinstance(token, models.Token), token
 
     with client_package.AuthenticatedClient(
@@ -100,15 +103,8 @@ def test_the_generated_client_logs_in_creates_and_lists_items(
 def test_a_wrong_password_is_the_documented_error(
     client_package: ModuleType, live_api: LiveApi
 ) -> None:
-    login = _module(client_package, "api.login.login_access_token")
     models = _module(client_package, "models")
-    with client_package.Client(base_url=live_api.url("/api/v1")) as anonymous:
-        refused = login.sync_detailed(
-            client=anonymous,
-            body=models.LoginAccessTokenForm(
-                username=live_api.superuser_email, password="not-the-password"
-            ),
-        )
+    refused = _log_in(client_package, live_api, "not-the-password")
     assert refused.status_code == 401
     assert isinstance(refused.parsed, models.Error)
     assert refused.parsed.message == "Incorrect email or password"
