@@ -34,10 +34,13 @@ class Runtime:
     # only add two round trips.
     autocommit_engine: Engine = field(init=False)
     autocommit_sessions: sessionmaker[Session] = field(init=False)
+    # The same, for work that only reads: a flush with changes pending raises.
+    read_sessions: sessionmaker[Session] = field(init=False)
 
     def __post_init__(self) -> None:
         self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.autocommit_sessions = create_session_factory(self.autocommit_engine)
+        self.read_sessions = create_session_factory(self.autocommit_engine, read_only=True)
 
     @classmethod
     def from_settings(

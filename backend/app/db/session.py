@@ -75,7 +75,35 @@ def create_db_engine(
     return engine
 
 
-def create_session_factory(engine: Engine) -> sessionmaker[Session]:
+class ReadOnlySession(Session):
+    """A session for work that only reads: a flush (and so a commit) with changes
+    pending raises instead of writing them. The API gives one to every GET, HEAD and
+    OPTIONS request, whose statements run without a transaction around them."""
+
+    def flush(self, objects: Any = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise ReadOnlySessionError(READ_ONLY)
+        super().flush(objects)
+
+    def execute(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        # INSERT, UPDATE and DELETE statements, which no flush sees.
+        if getattr(statement, "is_dml", False):
+            raise ReadOnlySessionError(READ_ONLY)
+        return super().execute(statement, *args, **kwargs)
+
+
+READ_ONLY = (
+    "this session only reads: a handler of a safe method (GET, HEAD, OPTIONS) that "
+    "writes must say so (app/web/db.py: @transactional or @autocommit)"
+)
+
+
+class ReadOnlySessionError(RuntimeError):
+    pass
+
+
+def create_session_factory(engine: Engine, *, read_only: bool = False) -> sessionmaker[Session]:
     # expire_on_commit=False: objects stay readable after the request commits,
     # so responses are serialised without a second round trip.
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    cls = ReadOnlySession if read_only else Session
+    return sessionmaker(bind=engine, class_=cls, expire_on_commit=False, autoflush=False)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.db.pages import paginate
 from app.models import Group, GroupPermission, User, group_members
 from app.services.errors import Conflict, InvalidInput, flush_unique
 from app.services.permissions import unknown_permissions
@@ -30,11 +31,8 @@ def list_groups(
     query = select(Group)
     if member is not None:
         query = query.join(group_members).where(group_members.c.user_id == member.id)
-    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    groups = session.scalars(
-        query.options(selectinload(Group.grants)).order_by(Group.name).offset(skip).limit(limit)
-    ).all()
-    return list(groups), count
+    query = query.options(selectinload(Group.grants)).order_by(Group.name)
+    return paginate(session, query, skip=skip, limit=limit)
 
 
 def member_counts(*, session: Session, group_ids: Iterable[int]) -> dict[int, int]:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.db.pages import paginate
 from app.models import Item, User
 from app.services.errors import InvalidInput, NotFound, PermissionDenied
 from app.services.permissions import Permission, has_permission
@@ -15,41 +16,12 @@ from app.services.permissions import Permission, has_permission
 ITEM_NOT_FOUND = "Item not found"
 
 
-def _listing(
-    condition: ColumnElement[bool] | None = None,
-) -> tuple[Select[Item, int], Select[int]]:
-    """(page, count): one page with the total beside each row, computed once by a
-    subquery (one round trip instead of two), and the total alone, for a page past
-    the end."""
-    count = select(func.count()).select_from(Item)
-    if condition is not None:
-        count = count.where(condition)
-    page = select(Item, count.scalar_subquery())
-    if condition is not None:
-        page = page.where(condition)
-    page = (
-        page.order_by(Item.created_at.desc(), Item.id.desc())
-        .offset(bindparam("skip"))
-        .limit(bindparam("limit"))
-    )
-    return page, count
-
-
-# Built once: building the statements cost more than running them.
-_ALL = _listing()
-_OWN = _listing(Item.owner_id == bindparam("owner_id"))
-
-
 def list_items(*, session: Session, viewer: User, skip: int, limit: int) -> tuple[list[Item], int]:
     """Newest first: the viewer's own, or everyone's with items:read_all."""
-    page, count_query = _ALL if has_permission(viewer, Permission.ITEMS_READ_ALL) else _OWN
-    params = {"owner_id": viewer.id, "skip": skip, "limit": limit}
-    rows = session.execute(page, params).all()
-    if rows:
-        return [item for item, _ in rows], rows[0][1]
-    # An empty page: no items at all, or a page past the end, whose total is still due.
-    count = session.scalar(count_query, params) if skip else 0
-    return [], count or 0
+    query = select(Item).order_by(Item.created_at.desc(), Item.id.desc())
+    if not has_permission(viewer, Permission.ITEMS_READ_ALL):
+        query = query.where(Item.owner_id == viewer.id)
+    return paginate(session, query, skip=skip, limit=limit)
 
 
 def get_item(*, session: Session, viewer: User, item_id: int) -> Item:

@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from app.core.security import PasswordHasher, new_security_stamp
 from app.db.base import utcnow
+from app.db.pages import paginate
 from app.models import Group, PasswordResetToken, RefreshToken, User
 from app.services.errors import BadRequest, Conflict, InvalidInput, flush_unique
 
@@ -86,11 +87,8 @@ def list_users(
     query = select(User)
     if email_contains:
         query = query.where(User.email.like(like_pattern(email_contains.lower()), escape="\\"))
-    count = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    users = session.scalars(
-        query.options(_with_groups()).order_by(User.id).offset(skip).limit(limit)
-    ).all()
-    return list(users), count
+    query = query.options(_with_groups()).order_by(User.id)
+    return paginate(session, query, skip=skip, limit=limit)
 
 
 def _ensure_email_free(session: Session, email: str, *, except_id: int | None = None) -> None:

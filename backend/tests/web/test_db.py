@@ -1,5 +1,6 @@
-"""The request's session: transactional by default, AUTOCOMMIT for requests that
-only read and under @autocommit."""
+"""The request's session: transactional by default; without a transaction, and
+refusing writes, for requests that only read; opted into for a handler that writes
+with @transactional or @autocommit."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.db.session import ReadOnlySessionError
 from app.models import Job, User
 from app.runtime import Runtime
 from app.services import jobs
-from app.web.db import autocommit, session
+from app.web.db import autocommit, session, transactional
 
 
 def jobs_seen_elsewhere(runtime: Runtime) -> int:
@@ -42,11 +44,32 @@ def test_handler_writes_wait_for_commit_by_default(
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
-def test_requests_that_only_read_run_each_statement_on_its_own(
+def test_requests_that_only_read_cannot_write_unless_their_handler_says_so(
     app: Flask, runtime: Runtime, db: Session, user: User, method: str
 ) -> None:
     with app.test_request_context(method=method):
-        assert create_and_count(runtime, user) == 1
+        # A statement (the job's INSERT) and the ORM's unit of work alike.
+        with pytest.raises(ReadOnlySessionError):
+            create_and_count(runtime, user)
+        session().add(Job(kind="demo", params={}, owner_id=user.id))
+        with pytest.raises(ReadOnlySessionError):
+            session().commit()
+    assert jobs_seen_elsewhere(runtime) == 0
+    with app.test_request_context(method=method):
+        assert transactional(create_and_count)(runtime, user) == 0  # until it commits
+    with app.test_request_context(method=method):
+        assert autocommit(create_and_count)(runtime, user) == 1
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS"])
+def test_requests_that_only_read_run_without_a_transaction(
+    app: Flask, runtime: Runtime, db: Session, user: User, method: str
+) -> None:
+    with app.test_request_context(method=method):
+        assert session().scalar(select(func.count()).select_from(User)) == 1
+        # Each statement commits on its own: no BEGIN and ROLLBACK round trips.
+        options = session().get_bind().get_execution_options()
+        assert options["isolation_level"] == "AUTOCOMMIT"
 
 
 def test_autocommit_refuses_a_session_opened_before_the_handler(
