@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fail when the checked-in spec or generated client is stale: export the spec
 # and generate the client into a temporary folder, then compare both with the
-# checked-in files. Fix a failure with `npm run generate-client`.
+# checked-in files. Fix a failure with `npm run generate-client`. Then lint the
+# document with Redocly CLI (redocly.yaml).
 set -Eeuo pipefail
 
 FRONTEND_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,6 +29,8 @@ main() {
     exit 1
   fi
   echo "check-client: openapi/openapi.json and src/client are up to date"
+  # The document itself, by Redocly's rules (redocly.yaml): errors fail, warnings show.
+  npx --no-install redocly lint --config redocly.yaml --format=stylish openapi/openapi.json
 }
 
 main "$@"
