@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, 
 from sqlalchemy.orm import Session
 
 from app.db.base import UTCDateTime, utcnow
+from app.db.pages import paginate
 from app.models import Job, JobState, User
 from app.services.errors import InvalidInput, NotFound
 from app.services.permissions import Permission, has_permission
@@ -87,14 +88,8 @@ def _visible(query: Any, viewer: User) -> Any:
 
 def list_jobs(*, session: Session, viewer: User, skip: int, limit: int) -> tuple[list[Job], int]:
     """Newest first: the viewer's own, or everyone's for a superuser."""
-    count = session.scalar(_visible(select(func.count()).select_from(Job), viewer)) or 0
-    found = session.scalars(
-        _visible(select(Job), viewer)
-        .order_by(Job.created_at.desc(), Job.id.desc())
-        .offset(skip)
-        .limit(limit)
-    ).all()
-    return list(found), count
+    query = _visible(select(Job), viewer).order_by(Job.created_at.desc(), Job.id.desc())
+    return paginate(session, query, skip=skip, limit=limit)
 
 
 def get_job(*, session: Session, viewer: User, job_id: int) -> Job:
