@@ -36,6 +36,7 @@ _MESSAGES = {
     "string_unicode": "Contains characters that are not allowed",
     "string_type": "Must be of type string",
     "int_type": "Must be of type integer",
+    "float_type": "Must be of type number",
     "bool_type": "Must be of type boolean",
     "list_type": "Must be of type array",
     "dict_type": "Must be of type object",
@@ -45,6 +46,8 @@ _MESSAGES = {
     "greater_than_equal": "Must be at least {ge}",
     "enum": "Must be one of: {expected}",
     "literal_error": "Must be one of: {expected}",
+    # A model's own check (a ValueError): its message as it stands.
+    "value_error": "{error}",
 }
 
 
