@@ -186,4 +186,6 @@ class With:
 def answer(model: type[BaseModel], value: Any) -> dict[str, Any]:
     """`value` (an ORM object, or a dict of them for a page) as `model` says, ready
     to be written as JSON."""
-    return model.model_validate(value).model_dump(mode="json")
+    # exclude_unset: a field the value does not give is left out rather than written
+    # as its default (the health check's message, only when something is down).
+    return model.model_validate(value).model_dump(mode="json", exclude_unset=True)
