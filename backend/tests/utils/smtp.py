@@ -48,11 +48,10 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server() -> Iterator[Mailbox]:
-    """Run an SMTP server on a free loopback port; yield its mailbox (`port` set)."""
-    mailbox = Mailbox()
+def running_controller(handler: Any, **smtp_options: Any) -> Iterator[Controller]:
+    """An aiosmtpd server for `handler` on a free loopback port, stopped afterwards."""
     for attempt in range(5):
-        controller = Controller(mailbox, hostname=LOOPBACK, port=free_port())
+        controller = Controller(handler, hostname=LOOPBACK, port=free_port(), **smtp_options)
         try:
             controller.start()
         except OSError:  # the port was taken between choosing and binding it
@@ -61,10 +60,18 @@ def smtp_server() -> Iterator[Mailbox]:
             continue
         break
     try:
-        mailbox.port = controller.port
-        yield mailbox
+        yield controller
     finally:
         controller.stop()
+
+
+@contextmanager
+def smtp_server() -> Iterator[Mailbox]:
+    """Run an SMTP server on a free loopback port; yield its mailbox (`port` set)."""
+    mailbox = Mailbox()
+    with running_controller(mailbox) as controller:
+        mailbox.port = controller.port
+        yield mailbox
 
 
 def text_and_html(message: EmailMessage) -> tuple[str, str]:

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from celery.exceptions import Retry
 from celery.result import EagerResult
@@ -28,14 +27,14 @@ from celery.signals import task_retry
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.devtools.ports import LOOPBACK, free_port
+from app.devtools.ports import LOOPBACK
 from app.models import PasswordResetToken
 from app.queue import RECOVER_PASSWORD, SEND_EMAIL
 from app.runtime import Runtime
 from app.services import auth
 from app.services.errors import Unavailable
 from tests.utils.factories import make_user
-from tests.utils.smtp import Mailbox, reset_token, text_and_html
+from tests.utils.smtp import Mailbox, reset_token, running_controller, text_and_html
 from tests.utils.unreachable import closed_port
 from tests.worker.tasks.conftest import WorkerAppFactory
 
@@ -87,20 +86,9 @@ def check_login(
 @contextmanager
 def serve(recorder: Recorder, **smtp_options: Any) -> Iterator[Recorder]:
     """Run an aiosmtpd server with `smtp_options` on a free loopback port."""
-    for attempt in range(5):
-        controller = Controller(recorder, hostname=LOOPBACK, port=free_port(), **smtp_options)
-        try:
-            controller.start()
-        except OSError:  # the port was taken between choosing and binding it
-            if attempt == 4:
-                raise
-            continue
-        break
-    recorder.port = controller.port
-    try:
+    with running_controller(recorder, **smtp_options) as controller:
+        recorder.port = controller.port
         yield recorder
-    finally:
-        controller.stop()
 
 
 @dataclass(frozen=True)
