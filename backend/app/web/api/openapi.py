@@ -54,7 +54,8 @@ def _built(api: Api) -> dict[str, Any]:
 
 
 def _build(swagger: dict[str, Any]) -> dict[str, Any]:
-    models: set[str] = set()
+    # The components the operations refer to: a model's name, or a form's with its schema.
+    models: Components = {}
     paths = {path: _path_item(item, models) for path, item in swagger["paths"].items()}
     return {
         "openapi": "3.1.0",
@@ -67,7 +68,7 @@ def _build(swagger: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _path_item(item: dict[str, Any], models: set[str]) -> dict[str, Any]:
+def _path_item(item: dict[str, Any], models: Components) -> dict[str, Any]:
     shared = item.get("parameters", [])
     return {
         method: _operation(operation, shared, models)
@@ -77,7 +78,7 @@ def _path_item(item: dict[str, Any], models: set[str]) -> dict[str, Any]:
 
 
 def _operation(
-    operation: dict[str, Any], shared: list[dict[str, Any]], models: set[str]
+    operation: dict[str, Any], shared: list[dict[str, Any]], models: Components
 ) -> dict[str, Any]:
     converted: dict[str, Any] = {
         key: operation[key]
@@ -106,8 +107,7 @@ def _operation(
         # code for it does not import its own Unset).
         # Named after its operation (loginAccessToken: LoginAccessTokenForm).
         name = operation["operationId"][:1].upper() + operation["operationId"][1:] + "Form"
-        FORMS[name] = _form_schema(form)
-        models.add(name)
+        models[name] = _form_schema(form)
         content = {"application/x-www-form-urlencoded": {"schema": {"$ref": COMPONENTS + name}}}
         converted["requestBody"] = {"required": True, "content": content}
     converted["responses"] = {
@@ -140,31 +140,33 @@ def _form_schema(fields: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "object", "properties": properties, "required": required}
 
 
-def _response(response: dict[str, Any], models: set[str]) -> dict[str, Any]:
+def _response(response: dict[str, Any], models: Components) -> dict[str, Any]:
     converted: dict[str, Any] = {"description": response.get("description") or ""}
     if "schema" in response:
         converted["content"] = {"application/json": {"schema": _ref(response["schema"], models)}}
     return converted
 
 
-def _ref(schema: dict[str, Any], models: set[str]) -> dict[str, Any]:
+def _ref(schema: dict[str, Any], models: Components) -> dict[str, Any]:
     """A Swagger reference to a model, as a reference to its component."""
     name = schema["$ref"].removeprefix("#/definitions/")
-    models.add(name)
+    models.setdefault(name, None)
     return {"$ref": f"{COMPONENTS}{name}"}
 
 
 COMPONENTS = "#/components/schemas/"
-# The forms' schemas, which no pydantic model describes (restx's form parsers).
-FORMS: dict[str, dict[str, Any]] = {}
+# Each component's name, and the schema of a form (restx's form parsers, which no
+# pydantic model describes) or None for a model's (written from the model).
+Components = dict[str, dict[str, Any] | None]
 
 
-def _schemas(names: set[str]) -> dict[str, Any]:
+def _schemas(names: Components) -> dict[str, Any]:
     """Each model's JSON Schema as pydantic writes it, and those it nests."""
     schemas: dict[str, Any] = {}
     for name in sorted(names):
-        if name in FORMS:
-            schemas[name] = FORMS[name]
+        form = names[name]
+        if form is not None:
+            schemas[name] = form
             continue
         schema = shapes.json_schema(name, ref_template=COMPONENTS + "{model}")
         for nested, definition in schema.pop("$defs", {}).items():
