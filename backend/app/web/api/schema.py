@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask_restx import Namespace, inputs, reqparse
+from pydantic import TypeAdapter
 
 from app.schemas import common
+from app.schemas.users import Email
 
 from .shapes import schema_models
 
@@ -73,8 +75,11 @@ class QueryText:
 
 
 search_text = QueryText({"type": "string", "pattern": common.PRINTABLE})
+# The body's Email, as a parameter (no examples: Swagger 2.0 parameters have none).
 # Checked by the service (normalize_email), which answers 422 naming the parameter.
-email_address = QueryText({"type": "string", "format": "email", "maxLength": 254})
+email_address = QueryText(
+    {k: v for k, v in TypeAdapter(Email).json_schema().items() if k != "examples"}
+)
 
 
 def pagination_parser() -> reqparse.RequestParser:
