@@ -5,6 +5,7 @@ import { session } from '@/auth'
 import { canOpen, type Permission } from '@/auth/permissions'
 import { notify } from '@/lib/notices'
 import { safeRedirect } from '@/lib/redirect'
+import { projectRoutes } from '@/project'
 
 declare module 'vue-router' {
   interface RouteMeta {
@@ -91,6 +92,8 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('@/pages/SettingsPage.vue'),
     meta: { title: 'Settings' },
   },
+  // This project's own pages (src/project.ts).
+  ...projectRoutes,
   {
     path: '/:pathMatch(.*)*',
     name: 'not-found',

@@ -1,10 +1,12 @@
 """SQLAlchemy 2.0 typed models, one module per aggregate. No Flask here."""
 
-# This project's own models, kept apart so that updates merge cleanly.
-from app.models import project  # noqa: F401  (registers their tables)
+# This project's own models, kept apart so that updates merge cleanly: importing
+# them registers their tables, and they are importable from here like the base's.
+from app.models import project
 from app.models.group import Group, GroupPermission, group_members
 from app.models.item import Item
 from app.models.job import Job, JobState
+from app.models.project import *  # noqa: F403
 from app.models.token import PasswordResetToken, RefreshToken
 from app.models.user import User
 
@@ -18,4 +20,5 @@ __all__ = [
     "RefreshToken",
     "User",
     "group_members",
+    *project.__all__,
 ]
