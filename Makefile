@@ -82,6 +82,11 @@ restore: ## Replace the database's contents with a backup: make restore FILE=bac
 test: ## Run linters, type checks and every test (PostgreSQL/MariaDB too when TEST_*_URL are set)
 	@scripts/test.sh
 
+.PHONY: test-fuzz
+test-fuzz: ## Run the property-based API tests deeper: 150 examples per operation, role and database
+	@source scripts/lib.sh && ensure_venv && cd backend && ENV_FILE=/dev/null FUZZ_EXAMPLES=150 \
+		python -m pytest -p no:cacheprovider tests/web/test_openapi_fuzz.py
+
 .PHONY: e2e
 e2e: ## Run the browser tests against the whole system, started natively on throwaway state
 	@scripts/e2e.sh

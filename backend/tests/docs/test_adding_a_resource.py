@@ -39,7 +39,7 @@ def files() -> dict[str, str]:
 
 
 def run(*command: str, cwd: Path, env: dict[str, str] | None = None) -> str:
-    result = subprocess.run(  # noqa: S603  (our own commands)
+    result = subprocess.run(
         command, cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
     )
     assert result.returncode == 0, f"{command} failed:\n{result.stdout}\n{result.stderr}"
@@ -84,9 +84,7 @@ def test_walkthrough_shows_every_step() -> None:
     assert any(path.startswith("frontend/src/pages/") for path in shown)
 
 
-def test_walkthrough_backend_migrates_and_passes_its_tests(
-    project: Path, tmp_path: Path
-) -> None:
+def test_walkthrough_backend_migrates_and_passes_its_tests(project: Path, tmp_path: Path) -> None:
     backend = project / "backend"
     env = backend_env(project, tmp_path)
     # make migration: the database at the newest revision, then autogenerate.
@@ -94,7 +92,7 @@ def test_walkthrough_backend_migrates_and_passes_its_tests(
     run(sys.executable, "-m", "alembic", "revision", "--autogenerate", "-m", "add bookmarks",
         cwd=backend, env=env)  # fmt: skip
     [revision] = (backend / "app" / "migrations" / "versions").glob("*_add_bookmarks.py")
-    assert "create_table(\n        \"bookmarks\"" in revision.read_text()
+    assert 'create_table(\n        "bookmarks"' in revision.read_text()
     # Nothing left for a second autogenerate to find: the migration is the model.
     run(sys.executable, "-m", "app", "migrate", cwd=backend, env=env)
     run(sys.executable, "-m", "alembic", "check", cwd=backend, env=env)
@@ -108,9 +106,7 @@ def test_walkthrough_backend_migrates_and_passes_its_tests(
         cwd=project)  # fmt: skip
 
 
-def test_walkthrough_frontend_page_uses_the_generated_client(
-    project: Path, tmp_path: Path
-) -> None:
+def test_walkthrough_frontend_page_uses_the_generated_client(project: Path, tmp_path: Path) -> None:
     node_modules = ROOT / "frontend" / "node_modules"
     if not (node_modules / ".installed").exists():
         pytest.skip("the frontend's packages are not installed (make test installs them)")

@@ -13,6 +13,7 @@ prints the smallest request it found and a curl line to replay it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -25,8 +26,10 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS as REGISTERED_CHECKS
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
+from app.db import Base
 from app.models import Job, User
 from app.runtime import Runtime
 from app.web import create_app
@@ -35,7 +38,10 @@ from tests.utils.factories import make_group, make_item, make_user
 
 SPEC_PATH = "/api/v1/openapi.json"
 # Examples per operation, role and backend; the servers cost a round trip per query.
+# `make test-fuzz` runs FUZZ_EXAMPLES of them everywhere (150), and more scenarios.
 MAX_EXAMPLES = {"sqlite": 40, "postgresql": 25, "mariadb": 25}
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "0"))
+SCENARIOS = FUZZ_EXAMPLES or 30
 CONFIG = {"seed": 20261125, "generation": {"deterministic": True}}
 
 
@@ -109,6 +115,13 @@ def _seed(db: Session, runtime: Runtime) -> tuple[dict[str, User], dict[str, lis
     return people, existing
 
 
+def _empty(db: Session) -> None:
+    db.rollback()
+    for table in reversed(Base.metadata.sorted_tables):
+        db.execute(delete(table))
+    db.commit()
+
+
 def _cases(operation: Any, existing: dict[str, list[Any]]) -> st.SearchStrategy[Any]:
     """Valid and invalid requests; some valid ones name seeded rows in their path."""
     valid = operation.as_strategy(generation_mode=GenerationMode.POSITIVE)
@@ -145,7 +158,7 @@ def test_call_operation_conforms_to_spec(
     operation = api_schema.find_operation_by_id(operation_id)
 
     @settings(
-        max_examples=MAX_EXAMPLES[runtime.engine.dialect.name],
+        max_examples=FUZZ_EXAMPLES or MAX_EXAMPLES[runtime.engine.dialect.name],
         deadline=None,
         derandomize=True,
         database=None,
@@ -154,9 +167,46 @@ def test_call_operation_conforms_to_spec(
     )
     @given(case=_cases(operation, actor.existing))
     def call(case: schemathesis.Case) -> None:
-        checks = CHECKS
-        if operation_id in SECRET_DEPENDENT:
-            checks = [check for check in CHECKS if check is not positive_data_acceptance]
-        case.call_and_validate(headers=actor.headers(), checks=checks)
+        case.call_and_validate(headers=actor.headers(), checks=checks_for(operation_id))
 
     call()
+
+
+def checks_for(operation_id: str) -> list[Any]:
+    if operation_id in SECRET_DEPENDENT:
+        return [check for check in CHECKS if check is not positive_data_acceptance]
+    return CHECKS
+
+
+@pytest.mark.parametrize("role", ["superuser", "user"])
+def test_call_sequences_following_links_conform_to_spec(
+    api_schema: Any, role: str, db: Session, runtime: Runtime
+) -> None:
+    """Sequences of calls along the document's links (create an item, then read,
+    change or delete it by the id in the answer), every check after every call.
+    Each sequence starts from the same seeded rows, so that a failing one replays."""
+    actor = Actor(runtime=runtime, user_id=0, existing={})
+
+    class Scenario(api_schema.as_state_machine()):  # type: ignore[misc]
+        def setup(self) -> None:
+            _empty(db)
+            people, actor.existing = _seed(db, runtime)
+            actor.user_id = people[role].id
+
+        def get_call_kwargs(self, case: schemathesis.Case) -> dict[str, Any]:
+            return {"headers": actor.headers()}
+
+        def validate_response(self, response: Any, case: schemathesis.Case, **kwargs: Any) -> None:
+            checks = checks_for(case.operation.definition.raw["operationId"])
+            case.validate_response(response, checks=checks, transport_kwargs=kwargs)
+
+    Scenario.run(
+        settings=settings(
+            max_examples=SCENARIOS,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=True,
+            database=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+        )
+    )

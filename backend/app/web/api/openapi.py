@@ -57,6 +57,7 @@ def _build(swagger: dict[str, Any]) -> dict[str, Any]:
     # The components the operations refer to: a model's name, or a form's with its schema.
     models: Components = {}
     paths = {path: _path_item(item, models) for path, item in swagger["paths"].items()}
+    _link_created(paths)
     return {
         "openapi": "3.1.0",
         "info": swagger["info"],
@@ -66,6 +67,30 @@ def _build(swagger: dict[str, Any]) -> dict[str, Any]:
         "paths": paths,
         "components": {"schemas": _schemas(models)},
     }
+
+
+def _link_created(paths: dict[str, dict[str, Any]]) -> None:
+    """Links from what creates a row to what takes its id: `POST /items/` answers
+    the item, whose `id` is `item_id` in every operation under `/items/{item_id}`.
+    Clients and stateful testing (schemathesis) follow them."""
+    for path, item in paths.items():
+        responses = item.get("post", {}).get("responses", {})
+        created = responses.get("201") or responses.get("202")
+        if not path.endswith("/") or created is None:
+            continue
+        links = {}
+        for child, child_item in paths.items():
+            rest = child.removeprefix(path)
+            if child == rest or not rest.startswith("{"):
+                continue
+            parameter = rest[1 : rest.index("}")]
+            for operation in child_item.values():
+                links[operation["operationId"]] = {
+                    "operationId": operation["operationId"],
+                    "parameters": {parameter: "$response.body#/id"},
+                }
+        if links:
+            created["links"] = links
 
 
 def _path_item(item: dict[str, Any], models: Components) -> dict[str, Any]:
