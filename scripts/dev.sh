@@ -56,6 +56,12 @@ choose_mode() {
 native_dev() {
   local -a processes=(proxy api worker frontend mail) lines
   ensure_venv
+  # Every worker module runs, each from its own environment (Procfile.dev: worker-<name>).
+  ensure_module_venvs
+  local module
+  for module in $(worker_modules); do
+    processes+=("worker-$module")
+  done
   export API_PORT="${API_PORT:-8001}"
   export FRONTEND_PORT="${FRONTEND_PORT:-5173}"
   # The API sits behind the proxy: trust its X-Forwarded-* headers.

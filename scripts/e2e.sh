@@ -177,7 +177,7 @@ start_services() {
     FRONTEND_HOST="http://localhost:$SHORT_HTTP_PORT" python -m app.web.server \
     --host 127.0.0.1 --port "$SHORT_API_PORT"
   start worker "$STATE_DIR" "$WORKER_VENV_DIR/bin/celery" -A worker.main worker --loglevel=INFO \
-    --concurrency=2 -Q jobs,email,maintenance
+    --concurrency=2
   start mail "$STATE_DIR" python -m app.devtools.mailsink
   write_proxy_routes "$STATE_DIR/routes.yml"
   start proxy "$STATE_DIR" traefik --global.checkNewVersion=false \

@@ -17,6 +17,13 @@ main() {
     mypy)
       (cd "$ROOT_DIR/backend" && "$VENV_DIR/bin/mypy" app)
       (cd "$ROOT_DIR/worker" && "$VENV_DIR/bin/mypy" worker)
+      # Each further module against its own environment's libraries.
+      ensure_module_venvs
+      local name
+      for name in $(worker_modules); do
+        (cd "$ROOT_DIR/worker-$name" && "$VENV_DIR/bin/mypy" \
+          --python-executable "$ROOT_DIR/.venv-$name/bin/python" "worker_${name//-/_}" tests)
+      done
       (cd "$ROOT_DIR/tools" && MYPYPATH=../backend "$VENV_DIR/bin/mypy" --config-file ../backend/pyproject.toml .)
       (cd "$ROOT_DIR/ansible" && "$VENV_DIR/bin/mypy" --strict tests roles/app_stack/files)
       ;;

@@ -77,12 +77,31 @@ uv_sync() {
     --python "$PYTHON" "$@")
 }
 
-# The development environment: both projects with every extra (the API, the dev
-# tools, Flower, gunicorn for the benchmark, IPython and a Jupyter kernel).
-# Puts its bin/ first on PATH.
+# The development environment: the backend and the default worker module with
+# every extra (the API, the dev tools, Flower, gunicorn for the benchmark, IPython
+# and a Jupyter kernel). The other worker modules have environments of their own
+# (ensure_module_venvs). Puts its bin/ first on PATH.
 ensure_venv() {
-  uv_sync "$VENV_DIR" --all-packages --all-extras
+  uv_sync "$VENV_DIR" --package app-backend --package app-worker --all-extras
   export PATH="$VENV_DIR/bin:$PATH"
+}
+
+# The worker modules beside the default one: worker-<name>/, one per line.
+worker_modules() {
+  local dir
+  for dir in "$ROOT_DIR"/worker-*/; do
+    [[ -f "$dir/pyproject.toml" ]] && basename "$dir" | sed 's/^worker-//'
+  done
+  return 0
+}
+
+# Each further module's own environment, .venv-<name>, as in its image: the
+# backend's core, the module and its libraries (and its tests' tools), no Flask.
+ensure_module_venvs() {
+  local name
+  for name in $(worker_modules); do
+    uv_sync "$ROOT_DIR/.venv-$name" --package "app-worker-$name" --all-extras
+  done
 }
 
 # IPython and ipykernel (`make jupyter-kernel`, the kernel's test) are in it.

@@ -45,6 +45,18 @@ note_suite_counts() {
   done <"$SUITE_SUMMARY"
 }
 
+# Each further worker module's own tests, in its own environment (its libraries
+# are only there).
+test_worker_modules() {
+  local name ran=()
+  for name in $(worker_modules); do
+    log "worker module $name: its tests, in .venv-$name"
+    (cd "$ROOT_DIR/worker-$name" && ENV_FILE=/dev/null "$ROOT_DIR/.venv-$name/bin/python" -m pytest -q -p no:cacheprovider)
+    ran+=("$name")
+  done
+  note "Modules" "ran: the tests of ${ran[*]:-no further module} in their own environments"
+}
+
 main() {
   trap print_summary EXIT
   "$ROOT_DIR/scripts/lint.sh"
@@ -52,8 +64,10 @@ main() {
   ensure_venv
   # The Jupyter kernel (make jupyter-kernel) is tested too.
   ensure_notebook
-  # The worker's tests run it from its own environment, which has no Flask.
+  # The worker's tests run it from its own environment, which has no Flask; so
+  # do the other worker modules', each from its own (.venv-<name>).
   ensure_worker_venv
+  ensure_module_venvs
   cd "$ROOT_DIR/backend"
   local dbs="sqlite" status=0
   [[ -n "${TEST_POSTGRES_URL:-}" ]] && dbs+=", postgresql"
@@ -71,6 +85,7 @@ main() {
   ((status == 0)) || exit "$status"
   note_database PostgreSQL TEST_POSTGRES_URL
   note_database MariaDB TEST_MARIADB_URL
+  test_worker_modules
   "$ROOT_DIR/scripts/frontend.sh" check
   note "Frontend" "ran: lint, type check, unit tests, build, client up to date"
   "$ROOT_DIR/scripts/e2e.sh"

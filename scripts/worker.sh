@@ -12,7 +12,7 @@ main() {
   mkdir -p data
   case "$what" in
     worker)
-      exec celery -A worker.main worker --loglevel=INFO -Q jobs,email,maintenance
+      exec celery -A worker.main worker --loglevel=INFO
       ;;
     beat)
       exec celery -A worker.main beat --loglevel=INFO --schedule data/celerybeat-schedule

@@ -18,6 +18,9 @@ class JobState(enum.StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    # Stopped by its owner: at once when queued, at the runner's next progress
+    # step when running.
+    CANCELLED = "cancelled"
 
 
 class Job(Base):

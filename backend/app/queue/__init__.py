@@ -19,6 +19,7 @@ from kombu.entity import Exchange, Queue
 from kombu.exceptions import KombuError, OperationalError
 from sqlalchemy.engine import make_url
 
+from app import kinds
 from app.core.config import Settings
 from app.queue import filesystem_transport, redis_transport
 from app.services.errors import Unavailable
@@ -35,7 +36,8 @@ PURGE_EXPIRED = "maintenance.purge_expired"
 JOBS_QUEUE = "jobs"
 EMAIL_QUEUE = "email"
 MAINTENANCE_QUEUE = "maintenance"
-QUEUES = (JOBS_QUEUE, EMAIL_QUEUE, MAINTENANCE_QUEUE)
+# The default worker module's, then each further module's (its kinds': app/kinds).
+QUEUES = tuple(dict.fromkeys((JOBS_QUEUE, EMAIL_QUEUE, MAINTENANCE_QUEUE, *kinds.queues())))
 ROUTES = {
     RUN_JOB: JOBS_QUEUE,
     SEND_EMAIL: EMAIL_QUEUE,
@@ -145,14 +147,18 @@ class TaskQueue:
     def broker(self) -> str:
         return describe_broker(self._settings.broker_url)
 
-    def enqueue(self, task: str, *args: Any) -> None:
-        """Publish `task` once; Unavailable when the broker can't take it."""
+    def enqueue(self, task: str, *args: Any, queue: str | None = None) -> None:
+        """Publish `task` once, on `queue` (default: the task's route); Unavailable
+        when the broker can't take it."""
+        # Only when given: the routes (ROUTES) name the queue otherwise.
+        destination = {"queue": queue} if queue else {}
         try:
             self.celery.send_task(
                 task,
                 args=args,
                 retry=True,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+                **destination,
             )
         except (OperationalError, KombuError, OSError) as exc:
             logger.error("enqueueing %s failed, broker %s: %s", task, self.broker, exc)

@@ -1,52 +1,32 @@
 """Jobs: background work whose state lives in a database row.
 
-The web side creates the row (`queued`) and enqueues it; the worker claims it
-(`running`), reports progress, and finishes it (`succeeded` or `failed`). Every
-transition is a conditional UPDATE, so a redelivered or duplicated task never
-finishes a job twice.
+The web side creates the row (`queued`) and enqueues it on its kind's queue; the
+worker module that consumes the queue claims it (`running`), reports progress, and
+finishes it (`succeeded` or `failed`). Its owner may cancel it (`cancelled`) until
+then. Every transition is a conditional UPDATE, so a redelivered or duplicated
+task never finishes a job twice, and a cancelled one is never finished.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from pydantic import BaseModel
 from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from app.db.base import UTCDateTime, utcnow
 from app.db.pages import paginate
+from app.kinds import KINDS, JobKind
 from app.models import Job, JobState, User
-from app.services.errors import InvalidInput, NotFound
-from app.services.permissions import Permission, has_permission
+from app.services.errors import Conflict, NotFound, PermissionDenied
+from app.services.permissions import has_permission
 
 JOB_NOT_FOUND = "Job not found"
-DEMO_MAX_SECONDS = 60
-FINISHED = (JobState.SUCCEEDED.value, JobState.FAILED.value)
+FINISHED = (JobState.SUCCEEDED.value, JobState.FAILED.value, JobState.CANCELLED.value)
 
-
-def _demo_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    seconds = params.get("seconds", 0)
-    fail = params.get("fail", False)
-    errors = {}
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
-        errors["params.seconds"] = "Must be a number"
-    elif not 0 <= seconds <= DEMO_MAX_SECONDS:
-        errors["params.seconds"] = f"Must be between 0 and {DEMO_MAX_SECONDS}"
-    if not isinstance(fail, bool):
-        errors["params.fail"] = "Must be a boolean"
-    unknown = sorted(set(params) - {"seconds", "fail"})
-    if unknown:
-        errors[f"params.{unknown[0]}"] = "Unknown field"
-    if errors:
-        raise InvalidInput("Invalid job parameters", errors)
-    return {"seconds": seconds, "fail": fail}
-
-
-# Each kind of job and the check of its parameters. The worker runs them.
-KINDS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {"demo": _demo_params}
 
 # A job's creation and each of its transitions is one Core statement on the
 # table, built once, without the ORM's bookkeeping, which cost as much CPU as
@@ -62,6 +42,11 @@ _NOW = bindparam("now", type_=UTCDateTime())
 _INSERT = insert(_JOBS).returning(*_JOBS.c)
 # Failing a job, from whichever state it must still be in (`error`, `now`).
 _FAILED = {"state": JobState.FAILED.value, "error": bindparam("error"), "finished_at": _NOW}
+_CANCEL = (
+    update(_JOBS)
+    .where(_JOBS.c.id == bindparam("job_id"), *(_JOBS.c.state != state for state in FINISHED))
+    .values(state=JobState.CANCELLED.value, finished_at=_NOW)
+)
 _FAIL_QUEUED = (
     update(_JOBS)
     .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.state == JobState.QUEUED.value)
@@ -70,16 +55,49 @@ _FAIL_QUEUED = (
 
 
 def create_job(
-    *, session: Session, owner: User, kind: str, params: Mapping[str, Any] | None = None
+    *, session: Session, owner: User, kind: JobKind, params: BaseModel | None = None
 ) -> Row[Any]:
-    """Insert a queued job and return its row. One Core `INSERT ... RETURNING`:
-    the ORM's unit of work cost as much CPU again on a path every job takes
+    """Insert a queued job and return its row. `params` were validated by the kind's
+    model; left out, they are its defaults. One Core `INSERT ... RETURNING`: the
+    ORM's unit of work cost as much CPU again on a path every job takes
     (docs/performance.md)."""
-    check = KINDS.get(kind)
-    if check is None:
-        raise InvalidInput("Unknown job kind", {"kind": f"Must be one of: {', '.join(KINDS)}"})
-    values = {"kind": kind, "params": check(params or {}), "owner_id": owner.id}
+    if not may_run(owner, kind):
+        raise PermissionDenied("Not enough permissions")
+    params = params if params is not None else kind.params()
+    values = {"kind": kind.name, "params": params.model_dump(mode="json"), "owner_id": owner.id}
     return session.execute(_INSERT, values).one()
+
+
+def may_run(user: User, kind: JobKind) -> bool:
+    return has_permission(user, kind.permission)
+
+
+def list_kinds(*, viewer: User) -> list[dict[str, Any]]:
+    """Every kind, with whether the viewer may start one and its params' schema."""
+    return [
+        {
+            "name": kind.name,
+            "title": kind.title,
+            "description": kind.description,
+            "queue": kind.queue,
+            "permission": kind.permission,
+            "allowed": may_run(viewer, kind),
+            "params_schema": kind.params_schema(),
+        }
+        for kind in KINDS.values()
+    ]
+
+
+def cancel_job(*, session: Session, viewer: User, job_id: int) -> Job:
+    """Cancel the job at once when queued; when running, its runner stops at its next
+    progress step (which finds it no longer running). Conflict when it has finished."""
+    job = get_job(session=session, viewer=viewer, job_id=job_id)
+    done = session.execute(_CANCEL, {"job_id": job.id, "now": utcnow()})
+    cancelled = getattr(done, "rowcount", 0) == 1
+    session.refresh(job)
+    if not cancelled:
+        raise Conflict(f"The job has already {job.state}")
+    return job
 
 
 def _visible(query: Any, viewer: User) -> Any:
@@ -97,10 +115,6 @@ def get_job(*, session: Session, viewer: User, job_id: int) -> Job:
     if job is None or (job.owner_id != viewer.id and not viewer.is_superuser):
         raise NotFound(JOB_NOT_FOUND)
     return job
-
-
-def can_run_jobs(user: User) -> bool:
-    return has_permission(user, Permission.JOBS_RUN)
 
 
 def fail_unqueued(*, session: Session, job_id: int, error: str) -> None:
@@ -157,8 +171,11 @@ def claim(*, connection: Connection, job_id: int) -> ClaimedJob | None:
     return ClaimedJob(id=job_id, kind=row.kind, params=row.params, started_at=row.started_at)
 
 
-def report_progress(*, connection: Connection, job_id: int, progress: int) -> None:
-    connection.execute(_PROGRESS, {"job_id": job_id, "progress": max(0, min(100, progress))})
+def report_progress(*, connection: Connection, job_id: int, progress: int) -> bool:
+    """Record the progress; False when the job is no longer running (cancelled): the
+    same single UPDATE tells, so checking for a cancellation costs nothing more."""
+    params = {"job_id": job_id, "progress": max(0, min(100, progress))}
+    return connection.execute(_PROGRESS, params).rowcount == 1
 
 
 def finish(

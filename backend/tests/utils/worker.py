@@ -26,7 +26,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.core.config import BACKEND_DIR, REPO_DIR, Settings
-from app.queue import QUEUES, TaskQueue
+from app.queue import TaskQueue
 from app.runtime import Runtime
 from app.services.email import EmailSender
 from app.web import create_app
@@ -45,7 +45,7 @@ STOP_TIMEOUT = 10.0
 STOP_GRACE = 3.0
 LOG_TAIL = 6000
 JOBS = "/api/v1/jobs/"
-FINISHED = ("succeeded", "failed")
+FINISHED = ("succeeded", "failed", "cancelled")
 
 # Every worker started in this run, for the logs shown when a test fails.
 STARTED: list[Worker] = []
@@ -54,16 +54,26 @@ STARTED: list[Worker] = []
 _SETTING_NAMES = frozenset(Settings.model_fields)
 
 
-def worker_venv() -> Path:
-    """The worker's virtualenv (WORKER_VENV_DIR, else the repository's .venv-worker)."""
-    venv = Path(os.environ.get("WORKER_VENV_DIR") or REPO_DIR / ".venv-worker")
+def worker_venv(module: str = "default") -> Path:
+    """A worker module's virtualenv: the default module's is WORKER_VENV_DIR, else
+    the repository's .venv-worker; another module's is .venv-<name>."""
+    if module == "default":
+        venv = Path(os.environ.get("WORKER_VENV_DIR") or REPO_DIR / ".venv-worker")
+        create = "ensure_worker_venv"
+    else:
+        venv, create = REPO_DIR / f".venv-{module}", "ensure_module_venvs"
     if not (venv / "bin" / "celery").is_file():
         pytest.fail(
             f"the worker's virtualenv {venv} is missing (or has no celery): create it with "
-            "`source scripts/lib.sh && ensure_worker_venv` (scripts/test.sh does so)",
+            f"`source scripts/lib.sh && {create}` (scripts/test.sh does so)",
             pytrace=False,
         )
     return venv
+
+
+def celery_app_module(module: str = "default") -> str:
+    """What `celery -A` takes for a worker module: worker.main, worker_<name>.main."""
+    return "worker.main" if module == "default" else f"worker_{module.replace('-', '_')}.main"
 
 
 def _env_value(value: object) -> str:
@@ -209,20 +219,20 @@ def start_worker(
     log_dir: Path,
     concurrency: int = 1,
     settings: Mapping[str, object] | None = None,
+    module: str = "default",
 ) -> Worker:
-    """Start a worker from the Flask-free virtualenv and wait until it consumes."""
-    venv = worker_venv()
+    """Start a worker module from its own Flask-free virtualenv and wait until it
+    consumes (its own queues: the module's app names them)."""
+    venv = worker_venv(module)
     name = f"test-{uuid.uuid4().hex[:8]}"
     log_path = log_dir / f"{name}.log"
     command = [
         str(venv / "bin" / "celery"),
         "-A",
-        "worker.main",
+        celery_app_module(module),
         "worker",
         "--loglevel=INFO",
         f"--concurrency={concurrency}",
-        "-Q",
-        ",".join(QUEUES),
         "--without-gossip",
         "--without-mingle",
         "-n",
@@ -258,6 +268,7 @@ def running_worker(
     log_dir: Path,
     concurrency: int = 1,
     settings: Mapping[str, object] | None = None,
+    module: str = "default",
 ) -> Iterator[Worker]:
     """A worker for the duration of the block; told to stop afterwards, whatever happens."""
     worker = start_worker(
@@ -266,6 +277,7 @@ def running_worker(
         log_dir=log_dir,
         concurrency=concurrency,
         settings=settings,
+        module=module,
     )
     try:
         yield worker

@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AddGroupMemberData, AddGroupMemberErrors, AddGroupMemberResponses, CreateGroupData, CreateGroupErrors, CreateGroupResponses, CreateItemData, CreateItemErrors, CreateItemResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteItemData, DeleteItemErrors, DeleteItemResponses, DeleteUserData, DeleteUserErrors, DeleteUserMeData, DeleteUserMeErrors, DeleteUserMeResponses, DeleteUserResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, LoginAccessTokenData, LoginAccessTokenErrors, LoginAccessTokenResponses, LoginRefreshData, LoginRefreshErrors, LoginRefreshResponses, LogoutData, LogoutResponses, ReadGroupData, ReadGroupErrors, ReadGroupResponses, ReadGroupsData, ReadGroupsErrors, ReadGroupsResponses, ReadItemData, ReadItemErrors, ReadItemResponses, ReadItemsData, ReadItemsErrors, ReadItemsResponses, ReadJobData, ReadJobErrors, ReadJobResponses, ReadJobsData, ReadJobsErrors, ReadJobsResponses, ReadPermissionsData, ReadPermissionsErrors, ReadPermissionsResponses, ReadUserByIdData, ReadUserByIdErrors, ReadUserByIdResponses, ReadUserMeData, ReadUserMeErrors, ReadUserMeResponses, ReadUsersData, ReadUsersErrors, ReadUsersResponses, RecoverPasswordData, RecoverPasswordErrors, RecoverPasswordResponses, RegisterUserData, RegisterUserErrors, RegisterUserResponses, RemoveGroupMemberData, RemoveGroupMemberErrors, RemoveGroupMemberResponses, ResetPasswordData, ResetPasswordErrors, ResetPasswordResponses, TestEmailData, TestEmailErrors, TestEmailResponses, TestTokenData, TestTokenErrors, TestTokenResponses, UpdateGroupData, UpdateGroupErrors, UpdateGroupResponses, UpdateItemData, UpdateItemErrors, UpdateItemResponses, UpdatePasswordMeData, UpdatePasswordMeErrors, UpdatePasswordMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserMeData, UpdateUserMeErrors, UpdateUserMeResponses, UpdateUserResponses } from './types.gen';
+import type { AddGroupMemberData, AddGroupMemberErrors, AddGroupMemberResponses, CancelJobData, CancelJobErrors, CancelJobResponses, CreateGroupData, CreateGroupErrors, CreateGroupResponses, CreateItemData, CreateItemErrors, CreateItemResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteItemData, DeleteItemErrors, DeleteItemResponses, DeleteUserData, DeleteUserErrors, DeleteUserMeData, DeleteUserMeErrors, DeleteUserMeResponses, DeleteUserResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, LoginAccessTokenData, LoginAccessTokenErrors, LoginAccessTokenResponses, LoginRefreshData, LoginRefreshErrors, LoginRefreshResponses, LogoutData, LogoutResponses, ReadGroupData, ReadGroupErrors, ReadGroupResponses, ReadGroupsData, ReadGroupsErrors, ReadGroupsResponses, ReadItemData, ReadItemErrors, ReadItemResponses, ReadItemsData, ReadItemsErrors, ReadItemsResponses, ReadJobData, ReadJobErrors, ReadJobKindsData, ReadJobKindsErrors, ReadJobKindsResponses, ReadJobResponses, ReadJobsData, ReadJobsErrors, ReadJobsResponses, ReadPermissionsData, ReadPermissionsErrors, ReadPermissionsResponses, ReadUserByIdData, ReadUserByIdErrors, ReadUserByIdResponses, ReadUserMeData, ReadUserMeErrors, ReadUserMeResponses, ReadUsersData, ReadUsersErrors, ReadUsersResponses, RecoverPasswordData, RecoverPasswordErrors, RecoverPasswordResponses, RegisterUserData, RegisterUserErrors, RegisterUserResponses, RemoveGroupMemberData, RemoveGroupMemberErrors, RemoveGroupMemberResponses, ResetPasswordData, ResetPasswordErrors, ResetPasswordResponses, TestEmailData, TestEmailErrors, TestEmailResponses, TestTokenData, TestTokenErrors, TestTokenResponses, UpdateGroupData, UpdateGroupErrors, UpdateGroupResponses, UpdateItemData, UpdateItemErrors, UpdateItemResponses, UpdatePasswordMeData, UpdatePasswordMeErrors, UpdatePasswordMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserMeData, UpdateUserMeErrors, UpdateUserMeResponses, UpdateUserResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -152,7 +152,7 @@ export const readJobs = <ThrowOnError extends boolean = false>(options?: Options
 });
 
 /**
- * Start a job (jobs:run); follow it with readJob
+ * Start a job of a kind you may run (GET /jobs/kinds); follow it with readJob
  */
 export const createJob = <ThrowOnError extends boolean = false>(options: Options<CreateJobData, ThrowOnError>) => (options.client ?? client).post<CreateJobResponses, CreateJobErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -165,11 +165,31 @@ export const createJob = <ThrowOnError extends boolean = false>(options: Options
 });
 
 /**
+ * List the kinds of job, and whether you may start each
+ */
+export const readJobKinds = <ThrowOnError extends boolean = false>(options?: Options<ReadJobKindsData, ThrowOnError>) => (options?.client ?? client).get<ReadJobKindsResponses, ReadJobKindsErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/jobs/kinds',
+    ...options
+});
+
+/**
  * Read a job: yours, or any for a superuser
  */
 export const readJob = <ThrowOnError extends boolean = false>(options: Options<ReadJobData, ThrowOnError>) => (options.client ?? client).get<ReadJobResponses, ReadJobErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
     url: '/jobs/{job_id}',
+    ...options
+});
+
+/**
+ * Cancel a job: yours, or any for a superuser
+ *
+ * 409 once it has finished.
+ */
+export const cancelJob = <ThrowOnError extends boolean = false>(options: Options<CancelJobData, ThrowOnError>) => (options.client ?? client).post<CancelJobResponses, CancelJobErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/jobs/{job_id}/cancel',
     ...options
 });
 

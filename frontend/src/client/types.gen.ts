@@ -4,8 +4,22 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}/api/v1` | (string & {});
 };
 
-export type DemoJobParams = {
+/**
+ * Start a 'demo' job: Sleeps for a while, reporting progress, then succeeds (or fails when asked).
+ */
+export type DemoJobCreate = {
+    kind: 'demo';
+    params?: DemoParams | null;
+};
+
+export type DemoParams = {
+    /**
+     * Fail at the end instead of succeeding
+     */
     fail?: boolean;
+    /**
+     * How long to sleep
+     */
     seconds?: number;
 };
 
@@ -113,9 +127,35 @@ export type ItemsPage = {
     data: Array<ItemPublic>;
 };
 
-export type JobCreate = {
+/**
+ * A job to start: its kind, and the parameters that kind takes.
+ */
+export type JobCreate = ({
     kind: 'demo';
-    params?: DemoJobParams | null;
+} & DemoJobCreate) | ({
+    kind: 'ml.train_classifier';
+} & MlTrainClassifierJobCreate);
+
+export type JobKindPublic = {
+    /**
+     * Whether you may start one
+     */
+    allowed: boolean;
+    description: string;
+    name: string;
+    /**
+     * JSON Schema of its params
+     */
+    params_schema: {
+        [key: string]: unknown;
+    };
+    permission: Permission;
+    queue: string;
+    title: string;
+};
+
+export type JobKinds = {
+    data: Array<JobKindPublic>;
 };
 
 export type JobPublic = {
@@ -134,7 +174,7 @@ export type JobPublic = {
     state: JobState;
 };
 
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed';
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export type JobsPage = {
     /**
@@ -155,6 +195,14 @@ export type LoginAccessTokenForm = {
 
 export type Message = {
     message: string;
+};
+
+/**
+ * Start a 'ml.train_classifier' job: Trains a classifier on one of scikit-learn's datasets, cross-validates it, and reports its accuracy and confusion matrix on held-out data.
+ */
+export type MlTrainClassifierJobCreate = {
+    kind: 'ml.train_classifier';
+    params: TrainClassifierParams;
 };
 
 export type NewPassword = {
@@ -180,6 +228,25 @@ export type Token = {
      */
     expires_in: number;
     token_type: 'bearer';
+};
+
+export type TrainClassifierParams = {
+    /**
+     * A dataset that scikit-learn ships
+     */
+    dataset: 'iris' | 'wine' | 'breast_cancer' | 'digits';
+    /**
+     * The classifier to train
+     */
+    model: 'logistic_regression' | 'random_forest';
+    /**
+     * Seed of the split and the model: the same seed, the same result
+     */
+    random_state?: number;
+    /**
+     * The share of the data held out for testing
+     */
+    test_size?: number;
 };
 
 export type UpdatePassword = {
@@ -876,6 +943,35 @@ export type CreateJobResponses = {
 
 export type CreateJobResponse = CreateJobResponses[keyof CreateJobResponses];
 
+export type ReadJobKindsData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/jobs/kinds';
+};
+
+export type ReadJobKindsErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: Error;
+    /**
+     * Not enough permissions
+     */
+    403: Error;
+};
+
+export type ReadJobKindsError = ReadJobKindsErrors[keyof ReadJobKindsErrors];
+
+export type ReadJobKindsResponses = {
+    /**
+     * Every kind of job, with its params' JSON Schema
+     */
+    200: JobKinds;
+};
+
+export type ReadJobKindsResponse = ReadJobKindsResponses[keyof ReadJobKindsResponses];
+
 export type ReadJobData = {
     body?: never;
     path: {
@@ -913,6 +1009,48 @@ export type ReadJobResponses = {
 };
 
 export type ReadJobResponse = ReadJobResponses[keyof ReadJobResponses];
+
+export type CancelJobData = {
+    body?: never;
+    path: {
+        /**
+         * The job's id
+         */
+        job_id: number;
+    };
+    query?: never;
+    url: '/jobs/{job_id}/cancel';
+};
+
+export type CancelJobErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: Error;
+    /**
+     * Not enough permissions
+     */
+    403: Error;
+    /**
+     * Not found
+     */
+    404: Error;
+    /**
+     * Conflict with an existing value
+     */
+    409: Error;
+};
+
+export type CancelJobError = CancelJobErrors[keyof CancelJobErrors];
+
+export type CancelJobResponses = {
+    /**
+     * Cancelled, or asked to stop when running
+     */
+    202: JobPublic;
+};
+
+export type CancelJobResponse = CancelJobResponses[keyof CancelJobResponses];
 
 export type LoginAccessTokenData = {
     body: LoginAccessTokenForm;

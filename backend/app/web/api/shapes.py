@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from functools import cache
 from typing import Any, Literal, TypeVar
 
 from flask import request
@@ -91,6 +92,8 @@ REF_TEMPLATE = "#/definitions/{model}"
 
 def _swagger2(schema: dict[str, Any]) -> dict[str, Any]:
     """One JSON Schema object as Swagger 2.0 takes it."""
+    if isinstance(schema.get("discriminator"), dict):
+        return _swagger2_tagged(schema)
     choices = schema.get("anyOf")
     if choices and {"type": "null"} in choices and len(choices) == 2:
         (other,) = (choice for choice in choices if choice != {"type": "null"})
@@ -114,6 +117,20 @@ def _swagger2(schema: dict[str, Any]) -> dict[str, Any]:
             value = [_swagger2(choice) for choice in value]
         converted[key] = value
     return converted
+
+
+def _swagger2_tagged(schema: dict[str, Any]) -> dict[str, Any]:
+    """A tagged union (one shape per value of a field) as Swagger 2.0 can say it,
+    which has no oneOf: an object with the tag field. openapi.json has the union."""
+    tag, mapping = schema["discriminator"]["propertyName"], schema["discriminator"]["mapping"]
+    description = schema.get("description", "")
+    return {
+        "type": "object",
+        "description": f"{description} The other fields depend on `{tag}`: "
+        "/api/v1/openapi.json has each shape.".strip(),
+        "required": [tag],
+        "properties": {tag: {"type": "string", "enum": list(mapping)}},
+    }
 
 
 def referenced_models(schema: Any) -> Iterator[str]:
@@ -153,19 +170,45 @@ def read_body(model: type[M]) -> M:
             error = exc
     if _body_errors(error):
         raise InvalidInput("The body must be a JSON object", {"body": "Must be an object"})
-    raise InvalidInput("Input payload validation failed", field_errors(error))
+    raise InvalidInput("Input payload validation failed", field_errors(error, model))
 
 
 def _body_errors(error: PydanticValidationError) -> set[str]:
     """The kinds of error that concern the whole body rather than a field."""
-    return {each["type"] for each in error.errors() if not each["loc"]}
+    return {
+        each["type"]
+        for each in error.errors()
+        if not each["loc"] and each["type"] not in _TAG_ERRORS
+    }
 
 
-def field_errors(exc: PydanticValidationError) -> dict[str, str]:
+# A body that is one of several shapes, told apart by a field (a job's `kind`):
+# pydantic reports that field's errors at the body, and the others under the tag.
+_TAG_ERRORS = {
+    "union_tag_not_found": "This field is required",
+    "union_tag_invalid": "Must be one of: {expected_tags}",
+}
+
+
+@cache
+def _tags(model: type[BaseModel]) -> tuple[str | None, frozenset[str]]:
+    """The field that tells a tagged union's shapes apart, and its values."""
+    discriminator = model.model_json_schema().get("discriminator", {})
+    return discriminator.get("propertyName"), frozenset(discriminator.get("mapping", ()))
+
+
+def field_errors(
+    exc: PydanticValidationError, model: type[BaseModel] | None = None
+) -> dict[str, str]:
+    tag_field, tags = _tags(model) if model is not None else (None, frozenset[str]())
     found: dict[str, str] = {}
     for error in exc.errors(include_url=False, include_input=False):
-        field = ".".join(str(part) for part in error["loc"]) or "body"
-        template = _MESSAGES.get(error["type"])
+        loc, template = error["loc"], _MESSAGES.get(error["type"])
+        if error["type"] in _TAG_ERRORS and tag_field:
+            loc, template = (tag_field,), _TAG_ERRORS[error["type"]]
+        elif loc and loc[0] in tags:
+            loc = loc[1:]
+        field = ".".join(str(part) for part in loc) or "body"
         message = template.format(**error.get("ctx", {})) if template else error["msg"]
         found.setdefault(field, message)
     return found

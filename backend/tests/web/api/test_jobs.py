@@ -344,3 +344,123 @@ def test_read_job_without_token_returns_401(
 ) -> None:
     created = create(client, runner_headers)
     assert_error(client.get(f"{JOBS}{created['id']}"), 401)
+
+
+# --- kinds ---------------------------------------------------------------------
+ML = {"kind": "ml.train_classifier", "params": {"dataset": "iris", "model": "random_forest"}}
+
+
+def test_read_job_kinds_lists_each_with_its_params_schema(
+    client: FlaskClient, runner_headers: dict[str, str]
+) -> None:
+    response = client.get(f"{JOBS}kinds", headers=runner_headers)
+    assert response.status_code == 200
+    kinds = {kind["name"]: kind for kind in response.get_json()["data"]}
+    assert {"demo", "ml.train_classifier"} <= set(kinds)
+    demo, ml = kinds["demo"], kinds["ml.train_classifier"]
+    assert set(demo) == {
+        "name", "title", "description", "queue", "permission", "allowed", "params_schema"
+    }  # fmt: skip
+    assert (demo["queue"], ml["queue"]) == ("jobs", "ml")
+    assert demo["permission"] == ml["permission"] == "jobs:run"
+    assert demo["allowed"] and ml["allowed"]
+    properties = ml["params_schema"]["properties"]
+    assert properties["dataset"]["enum"] == ["iris", "wine", "breast_cancer", "digits"]
+    assert (properties["test_size"]["minimum"], properties["test_size"]["maximum"]) == (0.1, 0.5)
+    assert set(ml["params_schema"]["required"]) == {"dataset", "model"}
+    assert demo["params_schema"]["properties"]["seconds"]["maximum"] == 60
+
+
+def test_read_job_kinds_says_which_the_caller_may_not_run(
+    client: FlaskClient, user_headers: dict[str, str]
+) -> None:
+    kinds = client.get(f"{JOBS}kinds", headers=user_headers).get_json()["data"]
+    assert kinds and not any(kind["allowed"] for kind in kinds)
+
+
+def test_create_ml_job_is_queued_with_its_params_and_defaults(
+    client: FlaskClient, runner_headers: dict[str, str]
+) -> None:
+    response = client.post(JOBS, json=ML, headers=runner_headers)
+    assert response.status_code == 202, response.get_data(as_text=True)
+    assert response.get_json()["kind"] == "ml.train_classifier"
+    assert response.get_json()["state"] == "queued"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"dataset": "mnist", "model": "random_forest"}, "params.dataset"),
+        ({"dataset": "iris", "model": "svm"}, "params.model"),
+        ({"dataset": "iris", "model": "random_forest", "test_size": 0.9}, "params.test_size"),
+        ({"dataset": "iris", "model": "random_forest", "random_state": -1}, "params.random_state"),
+        ({"dataset": "iris"}, "params.model"),
+        ({"dataset": "iris", "model": "random_forest", "seconds": 1}, "params.seconds"),
+    ],
+)
+def test_create_ml_job_with_bad_params_names_the_field(
+    client: FlaskClient, runner_headers: dict[str, str], params: dict[str, Any], field: str
+) -> None:
+    response = client.post(
+        JOBS, json={"kind": ML["kind"], "params": params}, headers=runner_headers
+    )
+    assert_error(response, 422, field=field)
+
+
+@pytest.mark.parametrize("body", [{"kind": "nope"}, {"params": {}}, {"kind": None}])
+def test_create_job_with_unknown_or_missing_kind_names_kind(
+    client: FlaskClient, runner_headers: dict[str, str], body: dict[str, Any]
+) -> None:
+    assert_error(client.post(JOBS, json=body, headers=runner_headers), 422, field="kind")
+
+
+# --- cancel --------------------------------------------------------------------
+
+
+def cancel(client: FlaskClient, headers: dict[str, str], job_id: int) -> Any:
+    return client.post(f"{JOBS}{job_id}/cancel", headers=headers)
+
+
+def test_cancel_queued_job_cancels_it_at_once(
+    client: FlaskClient, runner_headers: dict[str, str]
+) -> None:
+    job = create(client, runner_headers, seconds=5)
+    response = cancel(client, runner_headers, job["id"])
+    assert response.status_code == 202
+    body = response.get_json()
+    assert (body["state"], body["id"]) == ("cancelled", job["id"])
+    assert body["finished_at"] is not None
+    assert client.get(f"{JOBS}{job['id']}", headers=runner_headers).get_json() == body
+
+
+def test_cancel_finished_job_returns_409(
+    client: FlaskClient, db: Session, runner: User, runner_headers: dict[str, str]
+) -> None:
+    job = create(client, runner_headers)
+    assert cancel(client, runner_headers, job["id"]).status_code == 202
+    assert_error(cancel(client, runner_headers, job["id"]), 409)
+    row = db.get(Job, job["id"])
+    assert row is not None
+    row.state = "succeeded"
+    db.commit()
+    assert_error(cancel(client, runner_headers, job["id"]), 409)
+
+
+def test_cancel_someone_elses_job_returns_404_but_superuser_may(
+    client: FlaskClient,
+    db: Session,
+    runtime: Runtime,
+    runner_headers: dict[str, str],
+    superuser_headers: dict[str, str],
+) -> None:
+    job = create(client, runner_headers)
+    other = auth_headers(runtime, make_user(db, runtime, permissions=["jobs:run"]))
+    assert_error(cancel(client, other, job["id"]), 404)
+    assert cancel(client, superuser_headers, job["id"]).get_json()["state"] == "cancelled"
+
+
+def test_cancel_missing_job_returns_404_and_needs_a_login(
+    client: FlaskClient, runner_headers: dict[str, str]
+) -> None:
+    assert_error(cancel(client, runner_headers, 999_999), 404)
+    assert_error(client.post(f"{JOBS}1/cancel"), 401)

@@ -4,22 +4,21 @@ others before the job's work starts."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy import Connection, func, select, text
 from sqlalchemy.orm import Session
-from worker import main as worker_main
 from worker.main import WorkerCelery
-from worker.tasks import jobs as job_tasks
 
 from app.db.base import utcnow
 from app.models import Job, JobState, User
 from app.queue import RUN_JOB
 from app.runtime import Runtime
 from app.services import jobs
+from app.workers import RunningJob
+from app.workers import app as worker_app_module
 from tests.utils.factories import make_user
 from tests.worker.tasks.conftest import WorkerAppFactory
 
@@ -95,13 +94,13 @@ def test_claim_is_committed_before_the_work_starts(
 ) -> None:
     seen: list[tuple[str, int]] = []
 
-    def probe(params: Mapping[str, Any], progress: job_tasks.Progress) -> str:
+    def probe(running: RunningJob[Any]) -> str:
         # Another connection sees the claim, and each step, as the job runs.
         with runtime.session_factory() as other:
             row = other.get(Job, job.id)
             assert row is not None
             seen.append((row.state, row.progress))
-            progress(40)
+            running.progress(40)
             other.rollback()
             other.expire_all()
             row = other.get(Job, job.id)
@@ -109,8 +108,8 @@ def test_claim_is_committed_before_the_work_starts(
             seen.append((row.state, row.progress))
         return "probed"
 
-    monkeypatch.setitem(job_tasks.RUNNERS, "probe", probe)
-    job = add_job(db, owner, kind="probe", params={})
+    monkeypatch.setitem(worker.runners, "demo", probe)
+    job = add_job(db, owner)
     run(worker, job.id)
     assert seen == [(JobState.RUNNING.value, 0), (JobState.RUNNING.value, 40)]
     done = reread(db, job)
@@ -183,16 +182,15 @@ def test_a_job_is_claimed_and_finished_once(worker: WorkerCelery, db: Session, o
 def test_jobs_share_the_connection_until_one_fails(
     worker: WorkerCelery, db: Session, owner: User, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def crash(params: Mapping[str, Any], progress: job_tasks.Progress) -> None:
-        raise RuntimeError("a bug in the job")
+    demo = worker.runners["demo"]
 
-    monkeypatch.setitem(job_tasks.RUNNERS, "crash", crash)
-    first, second, crashing, after = (
-        add_job(db, owner),
-        add_job(db, owner),
-        add_job(db, owner, kind="crash", params={}),
-        add_job(db, owner),
-    )
+    def crash_when_asked(running: RunningJob[Any]) -> Any:
+        if running.id == crashing.id:
+            raise RuntimeError("a bug in the job")
+        return demo(running)
+
+    monkeypatch.setitem(worker.runners, "demo", crash_when_asked)
+    first, second, crashing, after = (add_job(db, owner) for _ in range(4))
     run(worker, first.id)
     kept = worker.job_connection()
     run(worker, second.id)
@@ -211,7 +209,7 @@ def test_connection_left_idle_goes_back_to_the_pool(
 ) -> None:
     run(worker, add_job(db, owner).id)
     kept = worker.job_connection()
-    monkeypatch.setattr(worker_main, "JOB_CONNECTION_IDLE_SECONDS", -1.0)
+    monkeypatch.setattr(worker_app_module, "JOB_CONNECTION_IDLE_SECONDS", -1.0)
     job = add_job(db, owner)
     run(worker, job.id)
     assert kept.closed
@@ -243,3 +241,71 @@ def test_job_after_the_database_dropped_the_connection_runs(
     run(worker, job.id)  # fails once on the dropped connection, then retries on a new one
     assert reread(db, job).state == JobState.SUCCEEDED.value
     assert worker.job_connection() is not kept
+
+
+def test_running_job_cancelled_stops_at_its_next_progress_step(
+    worker: WorkerCelery,
+    db: Session,
+    owner: User,
+    runtime: Runtime,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    steps: list[int] = []
+
+    def long_job(running: RunningJob[Any]) -> str:
+        running.progress(10)
+        steps.append(10)
+        # Its owner cancels it now, through the API's service.
+        with runtime.session_factory() as session:
+            jobs.cancel_job(session=session, viewer=owner_in(session), job_id=running.id)
+            session.commit()
+        running.progress(20)
+        steps.append(20)  # never reached
+        return "finished anyway"
+
+    def owner_in(session: Session) -> User:
+        found = session.get(User, owner.id)
+        assert found is not None
+        return found
+
+    monkeypatch.setitem(worker.runners, "demo", long_job)
+    job = add_job(db, owner)
+    run(worker, job.id)
+    assert steps == [10]
+    done = reread(db, job)
+    assert (done.state, done.progress, done.result) == (JobState.CANCELLED.value, 10, None)
+    assert done.finished_at is not None
+
+
+def test_cancelled_job_delivered_is_left_alone(
+    worker: WorkerCelery, db: Session, owner: User
+) -> None:
+    job = add_job(db, owner, state=JobState.CANCELLED.value, finished_at=utcnow())
+    run(worker, job.id)
+    again = reread(db, job)
+    assert (again.state, again.started_at) == (JobState.CANCELLED.value, None)
+
+
+def test_job_of_an_unknown_kind_fails_saying_so(
+    worker: WorkerCelery, db: Session, owner: User
+) -> None:
+    job = add_job(db, owner, kind="retired_kind", params={})
+    run(worker, job.id)
+    done = reread(db, job)
+    assert (done.state, done.error) == (
+        JobState.FAILED.value,
+        "No job kind is named 'retired_kind'",
+    )
+
+
+def test_worker_module_without_a_runner_for_one_of_its_kinds_refuses_to_start() -> None:
+    from app.kinds import default, ml
+    from app.workers import create_worker_app
+
+    with pytest.raises(RuntimeError, match=r"no runner for the job kinds \['demo'\]"):
+        create_worker_app(queues=[default.QUEUE], runners={})
+    with pytest.raises(RuntimeError, match="run on other queues"):
+        create_worker_app(
+            queues=[ml.QUEUE],
+            runners={ml.TRAIN_CLASSIFIER: lambda job: None, default.DEMO: lambda job: None},
+        )

@@ -1,0 +1,1 @@
+"""The ml worker module: machine-learning jobs with scikit-learn, on the `ml` queue."""
