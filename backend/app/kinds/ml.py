@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.schemas.common import Input
+from app.schemas.common import Input, Integer
 
 from .base import JobKind
 
@@ -24,7 +24,7 @@ class TrainClassifierParams(Input):
     test_size: float = Field(
         default=0.25, ge=0.1, le=0.5, description="The share of the data held out for testing"
     )
-    random_state: int = Field(
+    random_state: Integer = Field(
         default=0,
         ge=0,
         le=2**32 - 1,

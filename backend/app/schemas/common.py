@@ -3,9 +3,9 @@ pages of results, and the error bodies."""
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 # C0 controls but tab, newline and carriage return, and DEL: no database stores some
 # of them (PostgreSQL refuses NUL), and no one types them. In the documents too.
@@ -17,6 +17,15 @@ def printable(*, min_length: int = 0, max_length: int) -> StringConstraints:
     """Printable text between the two lengths (in characters), for
     `Annotated[str, printable(...)]`."""
     return StringConstraints(min_length=min_length, max_length=max_length, pattern=PRINTABLE)
+
+
+def _integral(value: Any) -> Any:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+# An integer in a request: 3 or 3.0, which JSON Schema both calls integer (strict
+# pydantic would refuse the second); still never "3" or 3.5.
+Integer = Annotated[int, BeforeValidator(_integral)]
 
 
 class Input(BaseModel):
