@@ -7,8 +7,9 @@
 #   scripts/images.sh build [TAG]   build the backend, worker and frontend images, tagged
 #                                   $BACKEND_IMAGE:TAG, $WORKER_IMAGE:TAG, $FRONTEND_IMAGE:TAG
 #                                   (defaults app-backend, app-worker, app-frontend; TAG
-#                                   defaults to $TAG, else latest)
-#   scripts/images.sh push [TAG]    push those three images (after `docker login`)
+#                                   defaults to $TAG, else latest), and each further
+#                                   worker module's, $WORKER_IMAGE-<name>:TAG
+#   scripts/images.sh push [TAG]    push those images (after `docker login`)
 #   scripts/images.sh env           print the image variables as KEY=VALUE lines
 #
 # Each image variable (PYTHON_IMAGE, NODE_IMAGE, NGINX_IMAGE, TRAEFIK_IMAGE,
@@ -153,6 +154,12 @@ build_app_images() {
   log "building ${WORKER_IMAGE:-app-worker}:$tag"
   logged_build worker "${python_args[@]}" --target production -f "$ROOT_DIR/worker/Dockerfile" \
     -t "${WORKER_IMAGE:-app-worker}:$tag" "$ROOT_DIR"
+  local module
+  for module in $(worker_modules); do
+    log "building ${WORKER_IMAGE:-app-worker}-$module:$tag"
+    logged_build "worker-$module" "${python_args[@]}" --target production \
+      -f "$ROOT_DIR/worker-$module/Dockerfile" -t "${WORKER_IMAGE:-app-worker}-$module:$tag" "$ROOT_DIR"
+  done
   log "building ${FRONTEND_IMAGE:-app-frontend}:$tag"
   logged_build frontend "${frontend_args[@]}" -t "${FRONTEND_IMAGE:-app-frontend}:$tag" "$ROOT_DIR/frontend"
   log "images built in $((SECONDS - started))s"
@@ -160,7 +167,12 @@ build_app_images() {
 
 push_app_images() {
   local tag="$1" image
-  for image in "${BACKEND_IMAGE:-app-backend}" "${WORKER_IMAGE:-app-worker}" "${FRONTEND_IMAGE:-app-frontend}"; do
+  local -a images=("${BACKEND_IMAGE:-app-backend}" "${WORKER_IMAGE:-app-worker}" "${FRONTEND_IMAGE:-app-frontend}")
+  local module
+  for module in $(worker_modules); do
+    images+=("${WORKER_IMAGE:-app-worker}-$module")
+  done
+  for image in "${images[@]}"; do
     log "pushing $image:$tag"
     docker push --quiet "$image:$tag" >/dev/null
   done

@@ -265,6 +265,8 @@ EOF
     for host in "${HOSTS[@]:1}"; do
       printf '        %s:\n          ansible_host: %s\n' "$host" "$(host_ip "$host")"
     done
+    # The last host runs the ml worker module (compose/stack.yaml's constraint).
+    printf '          swarm_node_labels:\n            ml: "true"\n'
   } >"$WORK/inventory/hosts.yml"
 }
 
@@ -329,7 +331,7 @@ build_images() {
 # goroutine dump).
 load_images() {
   local host started=$SECONDS
-  local -a images=("app-backend:$TAG" "app-worker:$TAG" "app-frontend:$TAG"
+  local -a images=("app-backend:$TAG" "app-worker:$TAG" "app-worker-ml:$TAG" "app-frontend:$TAG"
     "$TRAEFIK_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE")
   local -A loads=()
   log "loading ${images[*]} into each host's engine"

@@ -6,9 +6,10 @@
 #   - runs the live API suite (backend/tests/live) in its container against the
 #     whole stack of compose.yaml + compose.test.yaml, through Traefik;
 #   - while that stack is up: a job goes through Redis to the worker and back,
-#     the frontend answers through Traefik, every container with a healthcheck
-#     is healthy, the app's containers run as a user other than root, and the
-#     worker's image has no Flask;
+#     and an ML job to the ml module, the frontend answers through Traefik, every
+#     container with a healthcheck is healthy, the app's containers run as a user
+#     other than root, no worker module's image has Flask, and scikit-learn is in
+#     the ml module's image only;
 #   - removes the stack and its volumes (`down -v`);
 #   - deploys compose/stack.yaml (with ansible/tests/stack.override.yaml: no
 #     IPVS here) to a one-node Swarm on the same engine, behind the cluster's
@@ -28,7 +29,7 @@ source "$ROOT_DIR/ci/docker-engine.sh"
 
 HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-120}"
 # The services whose processes must not run as root.
-NON_ROOT_SERVICES=(backend worker beat flower)
+NON_ROOT_SERVICES=(backend worker worker-ml beat flower)
 COMPOSE=()
 FAILURES=()
 # The Swarm test: the app's stack and the cluster's Traefik, under names of their own.
@@ -135,26 +136,53 @@ check_non_root() {
   log "non-root: ${seen[*]} (service:uid)"
 }
 
-# The worker's image holds the Flask-free core: importing Flask fails there
-# (while Celery's app imports, or the failure would prove nothing).
-check_worker_without_flask() {
-  local image="${WORKER_IMAGE:-app-worker}:${TAG:-latest}" output
+# Each worker module's image holds the Flask-free core: importing Flask fails there
+# (while its Celery app imports, or the failure would prove nothing).
+# `check_module_image IMAGE CELERY_APP LABEL`
+check_module_image() {
+  local image="$1" app="$2" label="$3" output
   if output="$(docker run --rm --network none --entrypoint python "$image" -c 'import flask' 2>&1)"; then
-    fail "the worker's image imports Flask"
+    fail "$label: the image imports Flask"
   elif [[ "$output" != *"No module named 'flask'"* ]]; then
-    fail "importing Flask in the worker's image failed otherwise: $output"
+    fail "$label: importing Flask in the image failed otherwise: $output"
   elif ! docker run --rm --network none --entrypoint python -e CELERY_BROKER_URL=memory:// \
-    "$image" -c 'import worker.main' >/dev/null; then
-    fail "the worker's Celery app does not import in its image"
+    "$image" -c "import $app" >/dev/null; then
+    fail "$label: its Celery app does not import in its image"
   else
-    log "the worker's image: Celery's app imports, Flask does not"
+    log "$label: its Celery app imports, Flask does not"
   fi
+}
+
+# A module's libraries are in its image only: scikit-learn is in the ml image,
+# neither in the API's nor in the default worker's.
+check_module_libraries() {
+  local tag="${TAG:-latest}" image
+  for image in "${BACKEND_IMAGE:-app-backend}" "${WORKER_IMAGE:-app-worker}"; do
+    if docker run --rm --network none --entrypoint python "$image:$tag" -c 'import sklearn' >/dev/null 2>&1; then
+      fail "$image has scikit-learn, the ml module's library"
+    fi
+  done
+  if ! docker run --rm --network none --entrypoint python "${WORKER_IMAGE:-app-worker}-ml:$tag" \
+    -c 'import sklearn' >/dev/null 2>&1; then
+    fail "the ml module's image has no scikit-learn"
+  fi
+  log "scikit-learn: in the ml image only"
+}
+
+check_worker_images() {
+  local tag="${TAG:-latest}" module
+  check_module_image "${WORKER_IMAGE:-app-worker}:$tag" worker.main "the worker's image"
+  for module in $(worker_modules); do
+    check_module_image "${WORKER_IMAGE:-app-worker}-$module:$tag" "worker_${module//-/_}.main" \
+      "the $module module's image"
+  done
+  check_module_libraries
 }
 
 # Through Traefik, from inside the stack's network (backend/tests/live/through_proxy.py).
 check_through_proxy() {
   if "${COMPOSE[@]}" run --rm --no-deps --entrypoint python backend-tests -m tests.live.through_proxy; then
-    log "through Traefik: the frontend at /, and a job run by the worker"
+    log "through Traefik: the frontend at /, and a job run by each worker module"
   else
     fail "the frontend or a job through Traefik"
   fi
@@ -271,8 +299,9 @@ prepare_swarm() {
     docker network create --driver overlay "$SWARM_NETWORK" >/dev/null
     SWARM_NETWORK_CREATED=1
   fi
-  # The database's node, and Traefik's certificates' (the role's default label).
-  for label in "$SWARM_STACK.db" traefik-public.certificates; do
+  # The database's node, Traefik's certificates' (the role's default label), and
+  # the ml worker module's.
+  for label in "$SWARM_STACK.db" traefik-public.certificates ml; do
     if [[ "$(docker node inspect --format "{{index .Spec.Labels \"$label\"}}" "$SWARM_NODE")" != true ]]; then
       docker node update --label-add "$label=true" "$SWARM_NODE" >/dev/null
       SWARM_NODE_LABELS+=("$label")
@@ -512,7 +541,7 @@ main() {
   check_rate_limits_in_redis
   check_health
   check_non_root
-  check_worker_without_flask
+  check_worker_images
 
   if ((${#FAILURES[@]})); then
     "${COMPOSE[@]}" ps >&2 || true

@@ -381,3 +381,85 @@ def test_site_keeps_answering_when_a_backend_replica_dies() -> None:
         time.sleep(0.5)
     assert not failures, f"{len(failures)} of {count} requests failed: {failures}"
     wait_for("the replica replaced", lambda: len(running_backend_tasks(domain)) == 2, timeout=180)
+
+
+# --- worker modules ----------------------------------------------------------------------------
+
+
+def api_token(domain: str) -> dict[str, str]:
+    form = urllib.parse.urlencode(
+        {"username": f"admin@{domain}", "password": SITES[domain]["password"]}
+    ).encode()
+    reply = request(
+        domain,
+        "/api/v1/login/access-token",
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        body=form,
+    )
+    assert reply.status == 200, reply.body
+    return {"Authorization": f"Bearer {reply.json()['access_token']}"}
+
+
+def running_tasks(service: str) -> list[dict[str, str]]:
+    out = docker(
+        MANAGER,
+        "service",
+        "ps",
+        service,
+        "--filter",
+        "desired-state=running",
+        "--format",
+        "{{json .}}",
+    )
+    return [json.loads(line) for line in out.splitlines() if '"Running' in line]
+
+
+def test_ml_jobs_run_on_the_labelled_node_and_never_on_the_default_worker() -> None:
+    """The ml module runs only on the node labelled ml=true (the inventory's
+    swarm_node_labels); with it stopped, an ML job waits in its queue, which the
+    default worker (on every node) never takes; started again, it runs the job."""
+    domain = DOMAINS[0]
+    service = f"{stack_name(domain)}_worker-ml"
+    [ml_node] = labelled_nodes("ml=true")
+    wait_for("the ml worker running", lambda: running_tasks(service))
+    assert {task["Node"] for task in running_tasks(service)} == {node_name(ml_node)}
+
+    headers = api_token(domain) | {"Content-Type": "application/json"}
+    body = {"kind": "ml.train_classifier", "params": {"dataset": "wine", "model": "random_forest"}}
+    docker(MANAGER, "service", "scale", "--detach", f"{service}=0")
+    try:
+        wait_for("the ml worker stopped", lambda: not running_tasks(service))
+        created = request(
+            domain, "/api/v1/jobs/", method="POST", headers=headers, body=json.dumps(body).encode()
+        )
+        assert created.status == 202, created.body
+        job_path = f"/api/v1/jobs/{created.json()['id']}"
+        time.sleep(5)
+        assert request(domain, job_path, headers=headers).json()["state"] == "queued"
+    finally:
+        docker(MANAGER, "service", "scale", "--detach", f"{service}=1")
+    job = wait_for(
+        "the ML job finished",
+        lambda: (
+            (found := request(domain, job_path, headers=headers).json())["state"]
+            in ("succeeded", "failed")
+            and found
+        ),
+        timeout=180,
+    )
+    assert job["state"] == "succeeded", job
+    assert job["result"]["accuracy"] > 0.8
+    # It ran in the ml module's container on the labelled node (the container's
+    # id is its host name, which the result gives).
+    ml_host = node_host(ml_node)
+    containers = docker(
+        ml_host, "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={service}"
+    ).split()
+    assert job["result"]["host"] in containers, (job["result"]["host"], ml_host, containers)
+
+
+def node_name(node_id: str) -> str:
+    return docker(
+        MANAGER, "node", "inspect", "--format", "{{.Description.Hostname}}", node_id
+    ).strip()

@@ -4,6 +4,7 @@ effect), then fitted on the whole training split and scored on the held-out one.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -69,4 +70,6 @@ def train_classifier(job: RunningJob[TrainClassifierParams]) -> dict[str, Any]:
         "classes": [str(name) for name in data.target_names],
         "confusion_matrix": confusion_matrix(y_test, predicted, labels=labels).tolist(),
         "cross_validation": {"folds": FOLDS, "accuracy": scores},
+        # Where it ran: in a container, the container's id.
+        "host": socket.gethostname(),
     }

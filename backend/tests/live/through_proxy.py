@@ -1,12 +1,14 @@
 """The compose stack seen through its Traefik, from inside the stack's network
 (`make test-docker` runs it in the tests image: `python -m tests.live.through_proxy`):
-the single-page app at /, and a job that the API queues in Redis, the worker runs
-and records. Exits non-zero, saying what failed, otherwise."""
+the single-page app at /, and a job for each worker module that the API queues in
+Redis on the module's queue, the module runs and records. Exits non-zero, saying
+what failed, otherwise."""
 
 from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 import requests
 
@@ -27,19 +29,33 @@ def main() -> None:
         timeout=10,
     )
     headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
-    created = requests.post(
-        BASE + "/api/v1/jobs/", json={"kind": "demo"}, headers=headers, timeout=10
+    # One job per worker module: the default one (demo), the ml one (scikit-learn).
+    demo = run_job(headers, {"kind": "demo"})
+    print(f"job {demo['id']} (demo) {demo['state']}")
+    ml = run_job(
+        headers,
+        {"kind": "ml.train_classifier", "params": {"dataset": "iris", "model": "random_forest"}},
     )
+    assert ml["result"]["n_test"] == 38 and ml["result"]["accuracy"] > 0.85, ml
+    print(
+        f"job {ml['id']} (ml.train_classifier) {ml['state']}: accuracy {ml['result']['accuracy']}"
+    )
+
+
+def run_job(headers: dict[str, str], body: dict[str, object]) -> dict[str, Any]:
+    created = requests.post(BASE + "/api/v1/jobs/", json=body, headers=headers, timeout=10)
     assert created.status_code == 202, (created.status_code, created.text)
     job_id = created.json()["id"]
     deadline = time.monotonic() + JOB_TIMEOUT
     while time.monotonic() < deadline:
-        job = requests.get(f"{BASE}/api/v1/jobs/{job_id}", headers=headers, timeout=10).json()
-        if job["state"] in ("succeeded", "failed"):
+        job: dict[str, Any] = requests.get(
+            f"{BASE}/api/v1/jobs/{job_id}", headers=headers, timeout=10
+        ).json()
+        if job["state"] in ("succeeded", "failed", "cancelled"):
             break
         time.sleep(0.5)
     assert job["state"] == "succeeded", job
-    print(f"job {job_id} {job['state']}")
+    return job
 
 
 if __name__ == "__main__":
