@@ -15,6 +15,7 @@ from sqlalchemy.engine import make_url
 
 from app.db import migrate
 from app.db.session import _normalise_url
+from app.kinds.default import DEMO, DemoParams
 from app.runtime import Runtime
 from app.services import auth, groups, items, jobs, users
 from app.services.permissions import Permission
@@ -115,7 +116,7 @@ def populate(database_url: str) -> None:
                     title=f"Café ☕ №{n} — ünïcödé 🚀",
                     description=None if n % 3 == 0 else "x" * n + " ∑ 𝄞 𠜎",
                 )
-            jobs.create_job(session=session, owner=jane, kind="demo", params={"seconds": 0})
+            jobs.create_job(session=session, owner=admin, kind=DEMO, params=DemoParams(seconds=0))
             session.commit()
             auth.login(
                 session=session,
