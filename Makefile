@@ -147,6 +147,10 @@ new-project: ## Generate a project from this one: make new-project NAME="Acme Po
 		$(if $(call given,DOMAIN),--domain "$$DOMAIN") \
 		$(if $(call given,DEST),--dest "$$DEST") $(if $(call given,SLUG),--slug "$$SLUG")
 
+.PHONY: new-worker
+new-worker: ## Add a worker module (its own project, image, queue and a sample job kind): make new-worker NAME=nlp
+	@$${PYTHON:-python3} tools/new_worker.py "$(NAME)" && $(MAKE) --no-print-directory lock
+
 .PHONY: update-from-upstream
 update-from-upstream: ## Merge the newest version of the base this project was generated from (.upstream) [REF=branch-or-tag]
 	@scripts/update-from-upstream.sh $(if $(call given,REF),"$$REF")
