@@ -11,6 +11,7 @@ serializer and routes.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,10 @@ ROUTES = {
 }
 
 BROKER_UNAVAILABLE = "The job queue is unavailable, try again later"
+# How long the workers have to say which queues they consume, and how long their
+# answer is kept (a worker that starts or stops shows within that).
+PRESENCE_TIMEOUT = 1.0
+PRESENCE_TTL = 15.0
 
 
 def broker_kind(url: str) -> str:
@@ -134,6 +139,7 @@ class TaskQueue:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._celery: Celery | None = None
+        self._presence: tuple[float, frozenset[str]] | None = None
 
     @property
     def celery(self) -> Celery:
@@ -163,6 +169,24 @@ class TaskQueue:
         except (OperationalError, KombuError, OSError) as exc:
             logger.error("enqueueing %s failed, broker %s: %s", task, self.broker, exc)
             raise Unavailable(BROKER_UNAVAILABLE) from exc
+
+    def consumed_queues(self) -> frozenset[str] | None:
+        """The queues that some worker consumes now, asked of every worker over the
+        broker (an answer takes up to PRESENCE_TIMEOUT seconds, so it is remembered
+        for PRESENCE_TTL); None when the broker cannot be asked."""
+        now = time.monotonic()
+        if self._presence is not None and now - self._presence[0] < PRESENCE_TTL:
+            return self._presence[1]
+        try:
+            replies = self.celery.control.inspect(timeout=PRESENCE_TIMEOUT).active_queues() or {}
+        except (OperationalError, KombuError, OSError) as exc:
+            logger.warning(
+                "asking the workers for their queues failed, broker %s: %s", self.broker, exc
+            )
+            return None
+        consumed = frozenset(queue["name"] for queues in replies.values() for queue in queues)
+        self._presence = (now, consumed)
+        return consumed
 
     def ping(self) -> bool:
         """Whether the broker accepts a connection now."""

@@ -75,6 +75,11 @@ class JobKindPublic(Output):
     permission: Permission
     allowed: bool = Field(description="Whether you may start one")
     params_schema: dict[str, Any] = Field(description="JSON Schema of its params")
+    worker_running: bool = Field(
+        default=None,  # type: ignore[assignment]
+        description="Superusers only: whether a worker consumes its queue now "
+        "(false: its jobs wait until one starts)",
+    )
 
 
 class JobKinds(Output):

@@ -9,6 +9,7 @@ task never finishes a job twice, and a cancelled one is never finished.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -72,8 +73,13 @@ def may_run(user: User, kind: JobKind) -> bool:
     return has_permission(user, kind.permission)
 
 
-def list_kinds(*, viewer: User) -> list[dict[str, Any]]:
-    """Every kind, with whether the viewer may start one and its params' schema."""
+def list_kinds(
+    *, viewer: User, consumed_queues: Callable[[], frozenset[str] | None]
+) -> list[dict[str, Any]]:
+    """Every kind, with whether the viewer may start one and its params' schema; for
+    a superuser, also whether a worker consumes its queue now (`consumed_queues`
+    asks the workers: only then)."""
+    consumed = consumed_queues() if viewer.is_superuser else None
     return [
         {
             "name": kind.name,
@@ -84,6 +90,7 @@ def list_kinds(*, viewer: User) -> list[dict[str, Any]]:
             "allowed": may_run(viewer, kind),
             "params_schema": kind.params_schema(),
         }
+        | ({"worker_running": kind.queue in consumed} if consumed is not None else {})
         for kind in KINDS.values()
     ]
 

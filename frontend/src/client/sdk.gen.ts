@@ -165,7 +165,9 @@ export const createJob = <ThrowOnError extends boolean = false>(options: Options
 });
 
 /**
- * List the kinds of job, and whether you may start each
+ * List the kinds of job, and whether you may start each (superusers: and
+ *
+ * whether a worker runs each now).
  */
 export const readJobKinds = <ThrowOnError extends boolean = false>(options?: Options<ReadJobKindsData, ThrowOnError>) => (options?.client ?? client).get<ReadJobKindsResponses, ReadJobKindsErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],

@@ -152,6 +152,10 @@ export type JobKindPublic = {
     permission: Permission;
     queue: string;
     title: string;
+    /**
+     * Superusers only: whether a worker consumes its queue now (false: its jobs wait until one starts)
+     */
+    worker_running?: boolean;
 };
 
 export type JobKinds = {

@@ -70,8 +70,12 @@ class JobKindList(Resource):
     @ns.response(200, "Every kind of job, with its params' JSON Schema", job_kinds_model)
     @errors(ns, 401, 403)
     def get(self) -> dict[str, Any]:
-        """List the kinds of job, and whether you may start each."""
-        return answer(JobKinds, {"data": jobs.list_kinds(viewer=current_user())})
+        """List the kinds of job, and whether you may start each (superusers: and
+        whether a worker runs each now)."""
+        kinds = jobs.list_kinds(
+            viewer=current_user(), consumed_queues=runtime().queue.consumed_queues
+        )
+        return answer(JobKinds, {"data": kinds})
 
 
 @ns.route("/<int:job_id>")

@@ -464,3 +464,14 @@ def test_cancel_missing_job_returns_404_and_needs_a_login(
 ) -> None:
     assert_error(cancel(client, runner_headers, 999_999), 404)
     assert_error(client.post(f"{JOBS}1/cancel"), 401)
+
+
+def test_read_job_kinds_tells_a_superuser_when_no_worker_runs_them(
+    client: FlaskClient, superuser_headers: dict[str, str], runner_headers: dict[str, str]
+) -> None:
+    # The suite's broker is in memory: no worker consumes any queue.
+    kinds = client.get(f"{JOBS}kinds", headers=superuser_headers).get_json()["data"]
+    assert kinds and all(kind["worker_running"] is False for kind in kinds)
+    # Others are not told (nor made to wait while the workers are asked).
+    kinds = client.get(f"{JOBS}kinds", headers=runner_headers).get_json()["data"]
+    assert not any("worker_running" in kind for kind in kinds)

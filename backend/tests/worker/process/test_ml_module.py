@@ -55,6 +55,11 @@ def start_ml_job(client: FlaskClient, headers: dict[str, str], **params: Any) ->
     return job
 
 
+def running_kinds(client: FlaskClient, headers: dict[str, str]) -> dict[str, bool]:
+    kinds = client.get(f"{JOBS}kinds", headers=headers).get_json()["data"]
+    return {kind["name"]: kind["worker_running"] for kind in kinds}
+
+
 def test_ml_venv_has_scikit_learn_and_no_flask() -> None:
     python = str(worker_venv("ml") / "bin" / "python")
     has = subprocess.run([python, "-c", "import sklearn"], capture_output=True, check=False)
@@ -71,7 +76,10 @@ def test_ml_job_waits_for_the_ml_worker_then_succeeds_with_its_figures(
     log_dir: Path,
 ) -> None:
     headers = auth_headers(runtime, make_user(db, runtime, permissions=["jobs:run"]))
+    admin = auth_headers(runtime, make_user(db, runtime, is_superuser=True))
     with client_on_broker(runtime, broker) as client:
+        # A superuser sees which kinds have a worker: the default one's, not ml's.
+        assert running_kinds(client, admin) == {"demo": True, "ml.train_classifier": False}
         job = start_ml_job(client, headers)
         # The default worker consumes its own queues only: the ml job stays queued.
         time.sleep(2)
@@ -84,6 +92,8 @@ def test_ml_job_waits_for_the_ml_worker_then_succeeds_with_its_figures(
             module="ml",
         ):
             done = wait_for_job(client, headers, job["id"], timeout=60)
+            with client_on_broker(runtime, broker) as fresh:  # the answer is remembered a while
+                assert running_kinds(fresh, admin)["ml.train_classifier"] is True
     assert done["state"] == "succeeded", done
     result = done["result"]
     assert result["classes"] == ["setosa", "versicolor", "virginica"]
