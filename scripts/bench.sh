@@ -25,6 +25,7 @@ main() {
   ensure_venv
   ensure_wrk
   ensure_worker_venv
+  ensure_module_venvs
   cd "$ROOT_DIR/tools"
   # The drivers stop their servers and drop their databases however they end
   # (Ctrl-C, SIGTERM, a failure).

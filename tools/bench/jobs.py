@@ -1,16 +1,19 @@
 """Job round trips through the API and one worker on Redis: `python -m bench.jobs`.
 
 Starts the API as it is served (`python -m app.web.server`, its default workers
-and threads unless WEB_CONCURRENCY or WEB_THREADS is set) and one worker of
-default concurrency on a throwaway PostgreSQL database and a Redis database of
-its own, then measures, for 0-second `demo` jobs:
+and threads unless WEB_CONCURRENCY or WEB_THREADS is set), one default worker of
+default concurrency and one ml worker (from .venv-ml) on a throwaway PostgreSQL
+database and a Redis database of its own, then measures, for 0-second `demo` jobs:
 
 - the round trip, one job at a time: POST /api/v1/jobs/ until GET shows
   `succeeded` (p50, p99);
 - sustained throughput: clients enqueue jobs for a while; jobs/s counts jobs
   finished (`succeeded` in the database) per second of wall time;
 - the CPU time each part spent per job meanwhile (API, worker, PostgreSQL,
-  Redis, wrk), and the share of the machine other processes took.
+  Redis, wrk), and the share of the machine other processes took;
+
+and, one at a time, the end-to-end time of an ML job (`ml.train_classifier` on
+iris with logistic regression).
 
 Prints figures; asserts nothing. Loopback only; stops everything it started.
 """
@@ -93,8 +96,17 @@ def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None
     raise SystemExit(f"timed out waiting for {what}")
 
 
-def start_job(session: requests.Session, base: str) -> int:
-    response = session.post(f"{base}/jobs/", json={"kind": "demo", "params": {"seconds": 0}})
+DEMO: dict[str, object] = {"kind": "demo", "params": {"seconds": 0}}
+# The ml module's kind on the smallest dataset and model: what end to end costs
+# beyond the training itself.
+ML: dict[str, object] = {
+    "kind": "ml.train_classifier",
+    "params": {"dataset": "iris", "model": "logistic_regression"},
+}
+
+
+def start_job(session: requests.Session, base: str, body: dict[str, object] = DEMO) -> int:
+    response = session.post(f"{base}/jobs/", json=body)
     response.raise_for_status()
     return int(response.json()["id"])
 
@@ -105,13 +117,17 @@ def job_state(session: requests.Session, base: str, job_id: int) -> str:
     return str(response.json()["state"])
 
 
-def round_trips(session: requests.Session, base: str, count: int) -> list[float]:
+def round_trips(
+    session: requests.Session, base: str, count: int, body: dict[str, object] = DEMO
+) -> list[float]:
     """One job at a time, polled every millisecond until it succeeded."""
     timings = []
     for _ in range(count):
         started = time.perf_counter()
-        job_id = start_job(session, base)
-        while job_state(session, base, job_id) != "succeeded":
+        job_id = start_job(session, base, body)
+        while (state := job_state(session, base, job_id)) != "succeeded":
+            if state in ("failed", "cancelled"):
+                raise RuntimeError(f"job {job_id} {state}")
             time.sleep(0.001)
         timings.append(time.perf_counter() - started)
     return timings
@@ -201,6 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--round-trips", type=int, default=200)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--ml-jobs", type=int, default=10)
     parser.add_argument(
         "--retries",
         type=int,
@@ -249,9 +266,21 @@ def main(argv: list[str] | None = None) -> int:
             "--without-gossip",
             "--without-mingle",
         ]
+        ml_worker = [
+            str(ROOT_DIR / ".venv-ml" / "bin" / "celery"),
+            "-A",
+            "worker_ml.main",
+            "worker",
+            "-n",
+            "ml@%h",
+            "--loglevel=WARNING",
+            "--without-gossip",
+            "--without-mingle",
+        ]
         with (
             process(api, env, Path(tmp) / "api.log") as api_process,
             process(worker, env, Path(tmp) / "worker.log") as worker_process,
+            process(ml_worker, env, Path(tmp) / "worker-ml.log"),
         ):
             wait_until(
                 lambda: requests.get(f"{base}/utils/health-check/", timeout=2).ok, 60, "the API"
@@ -265,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
                 round_trips(session, base, 20)
                 log(f"round trips: {options.round_trips} jobs, one at a time")
                 timings = sorted(round_trips(session, base, options.round_trips))
+                log(f"ML jobs: {options.ml_jobs} on iris with logistic regression, one at a time")
+                round_trips(session, base, 1, ML)  # the ml worker's first job imports more
+                ml_timings = sorted(round_trips(session, base, options.ml_jobs, ML))
             log(f"throughput: {options.clients} clients enqueue for {options.seconds:.0f}s")
             groups = (api_process.pid, worker_process.pid)  # each leads its own group
             result = throughput(token, base, options.clients, options.seconds, db_url, groups)
@@ -289,6 +321,11 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"  sustained: {result.jobs} jobs in {result.seconds:.1f} s = "
         f"{result.jobs / result.seconds:.0f} jobs/s   (target: >= 300 jobs/s)"
+    )
+    print(
+        f"  ML job (ml.train_classifier, iris, logistic regression, 5-fold cross-validation), "
+        f"enqueue to succeeded via the API and the ml worker: p50 "
+        f"{statistics.median(ml_timings) * 1000:.0f} ms, max {ml_timings[-1] * 1000:.0f} ms"
     )
     parts = ", ".join(f"{part} {ms:.2f}" for part, ms in result.cpu_ms.items())
     print(
