@@ -21,8 +21,9 @@ from app.db import migrate
 from app.runtime import Runtime
 from app.web import create_app
 from tests.conftest import make_settings
+from tests.utils.brokers import Broker, filesystem_broker
 from tests.utils.databases import throwaway_database
-from tests.utils.worker import workers_since
+from tests.utils.worker import Worker, running_worker, workers_since
 
 _SETUP_STARTED = pytest.StashKey[float]()
 
@@ -54,6 +55,25 @@ def app(runtime: Runtime) -> Flask:
 @pytest.fixture(scope="module")
 def log_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("worker-logs")
+
+
+@pytest.fixture(scope="module")
+def broker(tmp_path_factory: pytest.TempPathFactory) -> Broker:
+    """The module's broker: files in a folder of its own (modules testing the other
+    brokers define their own)."""
+    return filesystem_broker(tmp_path_factory.mktemp("broker"))
+
+
+@pytest.fixture(scope="module")
+def worker(broker: Broker, runtime: Runtime, log_dir: Path) -> Iterator[Worker]:
+    """The default worker module on the module's broker, for its tests."""
+    with running_worker(
+        database_url=runtime.settings.DATABASE_URL,
+        broker_url=broker.url,
+        log_dir=log_dir,
+        settings=broker.settings,
+    ) as started:
+        yield started
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.models import User
 from app.runtime import Runtime
 from tests.utils.assertions import assert_client_error, assert_error
-from tests.utils.brokers import Broker, filesystem_broker
+from tests.utils.brokers import Broker
 from tests.utils.factories import DEFAULT_PASSWORD, make_user, unique_email
 from tests.utils.smtp import Mailbox, reset_token, smtp_server, text_and_html
 from tests.utils.worker import Worker, client_on_broker, mail_to, running_worker
@@ -30,11 +30,6 @@ NEW_PASSWORD = "a-brand-new-secret"
 def mailbox() -> Iterator[Mailbox]:
     with smtp_server() as box:
         yield box
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Broker:
-    return filesystem_broker(tmp_path_factory.mktemp("broker"))
 
 
 @pytest.fixture(scope="module")

@@ -3,40 +3,21 @@
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.runtime import Runtime
-from tests.utils.brokers import Broker, filesystem_broker
+from tests.utils.brokers import Broker
 from tests.utils.factories import auth_headers, make_user
 from tests.utils.worker import (
     Worker,
     client_on_broker,
-    running_worker,
     start_job,
     wait_for_job,
     worker_venv,
 )
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Broker:
-    return filesystem_broker(tmp_path_factory.mktemp("broker"))
-
-
-@pytest.fixture(scope="module")
-def worker(broker: Broker, runtime: Runtime, log_dir: Path) -> Iterator[Worker]:
-    with running_worker(
-        database_url=runtime.settings.DATABASE_URL,
-        broker_url=broker.url,
-        log_dir=log_dir,
-        settings=broker.settings,
-    ) as started:
-        yield started
 
 
 def test_worker_venv_cannot_import_flask() -> None:

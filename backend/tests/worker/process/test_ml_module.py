@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.runtime import Runtime
-from tests.utils.brokers import Broker, filesystem_broker
+from tests.utils.brokers import Broker
 from tests.utils.factories import auth_headers, make_user
 from tests.utils.worker import (
     JOBS,
@@ -29,22 +27,6 @@ from tests.utils.worker import (
 )
 
 IRIS = {"dataset": "iris", "model": "logistic_regression"}
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory: pytest.TempPathFactory) -> Broker:
-    return filesystem_broker(tmp_path_factory.mktemp("broker"))
-
-
-@pytest.fixture(scope="module")
-def default_worker(broker: Broker, runtime: Runtime, log_dir: Path) -> Iterator[Worker]:
-    with running_worker(
-        database_url=runtime.settings.DATABASE_URL,
-        broker_url=broker.url,
-        log_dir=log_dir,
-        settings=broker.settings,
-    ) as started:
-        yield started
 
 
 def start_ml_job(client: FlaskClient, headers: dict[str, str], **params: Any) -> dict[str, Any]:
@@ -69,7 +51,7 @@ def test_ml_venv_has_scikit_learn_and_no_flask() -> None:
 
 
 def test_ml_job_waits_for_the_ml_worker_then_succeeds_with_its_figures(
-    default_worker: Worker,
+    worker: Worker,
     broker: Broker,
     runtime: Runtime,
     db: Session,
@@ -101,7 +83,7 @@ def test_ml_job_waits_for_the_ml_worker_then_succeeds_with_its_figures(
     assert 0.85 < result["accuracy"] <= 1
     assert sum(map(sum, result["confusion_matrix"])) == 38
     assert done["progress"] == 100
-    assert "ml.train_classifier" not in default_worker.log()
+    assert "ml.train_classifier" not in worker.log()
 
 
 def test_ml_job_cancelled_while_running_stops_between_folds(
