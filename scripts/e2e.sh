@@ -2,7 +2,9 @@
 # Browser tests of the whole system, run natively as `make dev` runs it but on
 # throwaway state: the built frontend (vite preview), the API (granian), the
 # worker (from its Flask-free environment), the mail sink and Traefik in front,
-# on free loopback ports, with a fresh SQLite database and broker folder.
+# on free loopback ports, with a fresh SQLite database and broker folder. Each
+# further worker module (worker-<name>/) runs from its own environment, as in
+# its image.
 #
 # A second API process on the same database issues access tokens that last one
 # minute (the shortest the settings allow), behind its own Traefik entry point:
@@ -163,7 +165,7 @@ export_settings() {
 }
 
 start_services() {
-  local backend="$ROOT_DIR/backend"
+  local backend="$ROOT_DIR/backend" module
   log "preparing a fresh database in $STATE_DIR"
   (cd "$backend" && python -m app prestart) >"$SERVICE_LOGS/prestart.log" 2>&1 ||
     fail_service prestart "python -m app prestart failed"
@@ -178,6 +180,10 @@ start_services() {
     --host 127.0.0.1 --port "$SHORT_API_PORT"
   start worker "$STATE_DIR" "$WORKER_VENV_DIR/bin/celery" -A worker.main worker --loglevel=INFO \
     --concurrency=2
+  for module in $(worker_modules); do
+    start "worker-$module" "$STATE_DIR" "$ROOT_DIR/.venv-$module/bin/celery" \
+      -A "worker_${module//-/_}.main" worker -n "$module@%h" --loglevel=INFO --concurrency=1
+  done
   start mail "$STATE_DIR" python -m app.devtools.mailsink
   write_proxy_routes "$STATE_DIR/routes.yml"
   start proxy "$STATE_DIR" traefik --global.checkNewVersion=false \
@@ -193,6 +199,9 @@ start_services() {
   wait_for_url api-short-token "http://127.0.0.1:$SHORT_API_PORT/api/v1/utils/health-check/"
   wait_for_url mail "http://127.0.0.1:$MAIL_WEB_PORT/"
   wait_for_log worker "worker ready"
+  for module in $(worker_modules); do
+    wait_for_log "worker-$module" "worker ready"
+  done
   # Routes load shortly after Traefik listens: wait on routed addresses.
   wait_for_url proxy "http://127.0.0.1:$HTTP_PORT/api/v1/utils/health-check/"
   wait_for_url proxy "http://127.0.0.1:$HTTP_PORT/login"
@@ -221,6 +230,7 @@ main() {
   local started=$SECONDS ports status=0
   ensure_venv
   ensure_worker_venv
+  ensure_module_venvs
   ensure_chromium
   "$ROOT_DIR/scripts/frontend.sh" build
 
