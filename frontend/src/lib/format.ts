@@ -1,5 +1,6 @@
 const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' })
 const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' })
+const number = new Intl.NumberFormat(undefined, { maximumFractionDigits: 10 })
 
 export function formatDate(value: string | null | undefined): string {
   if (!value) {
@@ -23,4 +24,9 @@ export function plural(count: number, one: string, many = `${one}s`): string {
 
 export function displayName(user: { full_name?: string | null; email: string }): string {
   return user.full_name?.trim() || user.email
+}
+
+/** 4294967295 -> "4,294,967,295" (in the reader's locale). */
+export function formatNumber(value: number): string {
+  return number.format(value)
 }
