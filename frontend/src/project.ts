@@ -16,7 +16,7 @@
  * loaded lazily, so that the Jobs page fetches it only when a result needs it:
  *
  *     export const projectJobResults: Record<string, Component> = {
- *       'nlp.summarize': defineAsyncComponent(() => import('@/components/job-results/SummaryResult.vue')),
+ *       'nlp.summarize': defineAsyncComponent(() => import('@/components/jobs/SummaryResult.vue')),
  *     }
  */
 import type { Component } from 'vue'

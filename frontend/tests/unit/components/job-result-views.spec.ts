@@ -3,11 +3,11 @@ import { flushPromises, mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import { h } from 'vue'
 
-import { readClassifierResult } from '@/components/job-results/classifier'
-import ClassifierResult from '@/components/job-results/ClassifierResult.vue'
-import DemoResult from '@/components/job-results/DemoResult.vue'
-import { resultComponent } from '@/components/job-results'
-import JsonResult from '@/components/job-results/JsonResult.vue'
+import { readClassifierResult } from '@/components/jobs/classifier'
+import ClassifierResult from '@/components/jobs/ClassifierResult.vue'
+import DemoResult from '@/components/jobs/DemoResult.vue'
+import { resultComponent } from '@/components/jobs'
+import JsonResult from '@/components/jobs/JsonResult.vue'
 
 const IRIS = {
   accuracy: 0.9736842105263158,
