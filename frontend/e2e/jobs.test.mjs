@@ -189,3 +189,23 @@ e2e('a value the server refuses is explained at its field', async ({ page, shot 
   assert.match(described, /60/, `the field's description: ${described}`)
   await shot('refused')
 })
+
+e2e('a kind that no worker runs now is pointed out to a superuser', async ({ page, shot }) => {
+  // Every worker runs here: the answer is changed on its way to the page.
+  await page.route('**/api/v1/jobs/kinds', async (route) => {
+    const response = await route.fetch()
+    const body = await response.json()
+    assert.ok(body.data.every((kind) => kind.worker_running === true), 'a superuser is told the workers run')
+    for (const kind of body.data) {
+      if (kind.name === 'ml.train_classifier') kind.worker_running = false
+    }
+    await route.fulfill({ response, json: body })
+  })
+  await openJobs(page)
+  const warning = page.getByText(/No worker runs “Train a classifier” jobs right now/)
+  await chooseKind(page, 'Demo')
+  assert.equal(await warning.count(), 0)
+  await chooseKind(page, 'Train a classifier')
+  await warning.waitFor()
+  await shot('no worker')
+})
