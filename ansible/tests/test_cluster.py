@@ -427,9 +427,18 @@ def test_ml_jobs_run_on_the_labelled_node_and_never_on_the_default_worker() -> N
 
     headers = api_token(domain) | {"Content-Type": "application/json"}
     body = {"kind": "ml.train_classifier", "params": {"dataset": "wine", "model": "random_forest"}}
+    ml_host = node_host(ml_node)
+
+    def ml_containers() -> list[str]:
+        label = f"label=com.docker.swarm.service.name={service}"
+        return docker(ml_host, "ps", "-q", "--filter", label).split()
+
+    # The default worker runs (on every node): it could take the job, if it took the queue.
+    assert running_tasks(f"{stack_name(domain)}_worker")
     docker(MANAGER, "service", "scale", "--detach", f"{service}=0")
     try:
-        wait_for("the ml worker stopped", lambda: not running_tasks(service))
+        # Gone, not just told to go: a stopping worker may still take a message.
+        wait_for("the ml worker's container gone", lambda: not ml_containers())
         created = request(
             domain, "/api/v1/jobs/", method="POST", headers=headers, body=json.dumps(body).encode()
         )
@@ -452,10 +461,7 @@ def test_ml_jobs_run_on_the_labelled_node_and_never_on_the_default_worker() -> N
     assert job["result"]["accuracy"] > 0.8
     # It ran in the ml module's container on the labelled node (the container's
     # id is its host name, which the result gives).
-    ml_host = node_host(ml_node)
-    containers = docker(
-        ml_host, "ps", "-q", "--filter", f"label=com.docker.swarm.service.name={service}"
-    ).split()
+    containers = ml_containers()
     assert job["result"]["host"] in containers, (job["result"]["host"], ml_host, containers)
 
 

@@ -209,9 +209,15 @@ def field_errors(
         elif loc and loc[0] in tags:
             loc = loc[1:]
         field = ".".join(str(part) for part in loc) or "body"
-        message = template.format(**error.get("ctx", {})) if template else error["msg"]
+        ctx = {key: _number(value) for key, value in error.get("ctx", {}).items()}
+        message = template.format(**ctx) if template else error["msg"]
         found.setdefault(field, message)
     return found
+
+
+def _number(value: Any) -> Any:
+    """A bound as people write it: 60, not 60.0."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 class With:

@@ -475,3 +475,12 @@ def test_read_job_kinds_tells_a_superuser_when_no_worker_runs_them(
     # Others are not told (nor made to wait while the workers are asked).
     kinds = client.get(f"{JOBS}kinds", headers=runner_headers).get_json()["data"]
     assert not any("worker_running" in kind for kind in kinds)
+
+
+def test_create_job_out_of_bounds_says_the_bound_as_written(
+    client: FlaskClient, runner_headers: dict[str, str]
+) -> None:
+    response = client.post(
+        JOBS, json={"kind": "demo", "params": {"seconds": 61}}, headers=runner_headers
+    )
+    assert assert_error(response, 422)["errors"] == {"params.seconds": "Must be at most 60"}
