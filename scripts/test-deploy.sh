@@ -331,9 +331,13 @@ build_images() {
 # goroutine dump).
 load_images() {
   local host started=$SECONDS
-  local -a images=("app-backend:$TAG" "app-worker:$TAG" "app-worker-ml:$TAG" "app-frontend:$TAG"
+  local -a images=("app-backend:$TAG" "app-worker:$TAG" "app-frontend:$TAG"
     "$TRAEFIK_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE")
   local -A loads=()
+  local module
+  for module in $(worker_modules); do
+    images+=("app-worker-$module:$TAG")
+  done
   log "loading ${images[*]} into each host's engine"
   if ! timeout "$STEP_TIMEOUT" docker save -o "$WORK/images.tar" "${images[@]}"; then
     using_private_docker_engine && tail -n 20 "$PRIVATE_DOCKER_DIR/dockerd.log" >&2
@@ -385,8 +389,9 @@ check_rollback() {
   for host in "${HOSTS[@]}"; do
     engine="unix://$(host_dir "$host")/docker.sock"
     docker -H "$engine" load -q -i "$WORK/unhealthy.tar" >/dev/null
-    docker -H "$engine" tag "app-worker:$TAG" "app-worker:$bad"
-    docker -H "$engine" tag "app-frontend:$TAG" "app-frontend:$bad"
+    for image in app-worker $(worker_modules | sed 's/^/app-worker-/') app-frontend; do
+      docker -H "$engine" tag "$image:$TAG" "$image:$bad"
+    done
   done
   if run_playbook deploy -e "app_domain=$domain" -e "app_stack_image_tag=$bad"; then
     die "deploying a backend that never gets healthy succeeded"
