@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import multiprocessing
 import os
 from pathlib import Path
 
@@ -95,6 +96,11 @@ def main(argv: list[str] | None = None) -> None:
         "--reload", action="store_true", help="one worker, restarted when app/ changes (dev)"
     )
     args = parser.parse_args(argv)
+    if args.reload:
+        # A reloaded worker must import the code anew. Forked (Linux's default), it
+        # would inherit this process's modules, and serve the old code however often
+        # it is restarted: spawned, it starts from a fresh interpreter.
+        multiprocessing.set_start_method("spawn", force=True)
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL)
     server = build(settings, host=args.host, port=args.port, reload=args.reload)

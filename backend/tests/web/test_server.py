@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import requests
 
 from app.core.config import Settings
+from app.devtools.ports import free_port
 from app.web.server import announce_rate_limits, build
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
@@ -79,3 +85,54 @@ def test_serve_on_a_port_in_use_says_so_without_a_traceback(tmp_path: Path) -> N
     assert result.returncode == 1
     assert f"cannot serve on 127.0.0.1:{port}: Address already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_reloading_server_serves_the_edited_code(tmp_path: Path) -> None:
+    """Edit a module under a running `--reload` server (in a copy of app/): the next
+    answers come from the new code, not from modules a restarted worker inherited."""
+    shutil.copytree(
+        BACKEND_DIR / "app", tmp_path / "app", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(tmp_path),
+        "ENV_FILE": "/dev/null",
+        "ENVIRONMENT": "local",
+        "SECRET_KEY": "reload-test-secret-key-long-enough-for-hs256",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db",
+    }
+    command = [sys.executable, "-m", "app.web.server", "--reload", "--host", "127.0.0.1"]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/api/v1/openapi.json"
+
+    def title() -> str | None:
+        try:
+            return str(requests.get(url, timeout=2).json()["info"]["title"])
+        except (requests.RequestException, ValueError):
+            return None
+
+    try:
+        assert wait_for(title, timeout=30) == "Full Stack Flask API"
+        module = tmp_path / "app/web/api/__init__.py"
+        module.write_text(module.read_text().replace('f"{title} API"', 'f"{title} API, edited"'))
+        assert wait_for(lambda: (t := title()) and "edited" in t and t, timeout=30)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=15)
+
+
+def wait_for(check: Callable[[], str | None], *, timeout: float) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := check():
+            return found
+        time.sleep(0.2)
+    raise AssertionError(f"nothing within {timeout} s (last: {check()!r})")
