@@ -26,14 +26,20 @@ function htmlProjectName(name: string): Plugin {
 
 // The app talks to the API only on its own origin under /api: in development
 // (and `vite preview`) through this proxy, in production through the reverse
-// proxy in front of both.
-const apiProxy = {
-  '/api': {
-    target: process.env.VITE_API_PROXY_TARGET ?? 'http://localhost:8001',
-    changeOrigin: false,
-    // Keep the refresh cookie usable on http://localhost in development.
-    cookieDomainRewrite: '',
-  },
+// proxy in front of both. The API is where `make api` / `make dev` serve it:
+// API_PORT (the environment, else the repository's .env; default 8001), unless
+// VITE_API_PROXY_TARGET names another address (the dev containers do).
+function apiProxy(mode: string) {
+  const repoRoot = fileURLToPath(new URL('..', import.meta.url))
+  const env = { ...loadEnv(mode, repoRoot, ['API_PORT', 'VITE_API_PROXY_TARGET']), ...process.env }
+  return {
+    '/api': {
+      target: env.VITE_API_PROXY_TARGET || `http://localhost:${env.API_PORT || 8001}`,
+      changeOrigin: false,
+      // Keep the refresh cookie usable on http://localhost in development.
+      cookieDomainRewrite: '',
+    },
+  }
 }
 
 export default defineConfig(({ mode }) => ({
@@ -48,11 +54,11 @@ export default defineConfig(({ mode }) => ({
   },
   server: {
     port: 5173,
-    proxy: apiProxy,
+    proxy: apiProxy(mode),
   },
   preview: {
     port: 4173,
-    proxy: apiProxy,
+    proxy: apiProxy(mode),
   },
   build: {
     // dist/.vite/manifest.json maps source modules to hashed chunks:
