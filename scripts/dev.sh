@@ -96,7 +96,6 @@ native_dev() {
 # The settings compose requires, when .env does not give them: the values of
 # .env.example, which ENVIRONMENT=local accepts.
 export_dev_defaults() {
-  export SECRET_KEY="${SECRET_KEY:-changethis}"
   export FIRST_SUPERUSER_PASSWORD="${FIRST_SUPERUSER_PASSWORD:-changethis}"
   export POSTGRES_PASSWORD="${POSTGRES_PASSWORD:-changethis}"
   export FLOWER_BASIC_AUTH="${FLOWER_BASIC_AUTH:-admin:changethis}"
@@ -143,6 +142,7 @@ docker_dev() {
 
 main() {
   load_dotenv
+  ensure_local_secret_key
   export HTTP_PORT="${HTTP_PORT:-8000}"
   export MAIL_SINK_SMTP_PORT="${MAIL_SINK_SMTP_PORT:-1025}"
   export MAIL_SINK_WEB_PORT="${MAIL_SINK_WEB_PORT:-8025}"

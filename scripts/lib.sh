@@ -32,6 +32,25 @@ random_secret() {
   head -c "${1:-32}" /dev/urandom | base64 -w0 | tr '+/' '-_' | tr -d '='
 }
 
+# Local development signs tokens with a random key of this checkout's own, written
+# once into FILE (default .env), rather than the example's `changethis`, which is
+# public and too short for HS256. Left alone: a key of the environment's or
+# .env's own, and anything outside ENVIRONMENT=local.
+ensure_local_secret_key() {
+  local file="${1:-$ROOT_DIR/.env}" key
+  [[ "${ENVIRONMENT:-local}" == local ]] || return 0
+  [[ -z "${SECRET_KEY:-}" || "$SECRET_KEY" == changethis ]] || return 0
+  key="$(random_secret 48)"
+  if [[ -f "$file" ]] && grep -q '^SECRET_KEY=' "$file"; then
+    sed -i "s|^SECRET_KEY=.*|SECRET_KEY=$key|" "$file"
+  else
+    printf '# Signs the tokens of local development: random, made by make dev.\nSECRET_KEY=%s\n' \
+      "$key" >>"$file"
+  fi
+  export SECRET_KEY="$key"
+  log "wrote a random SECRET_KEY to ${file#"$ROOT_DIR"/} (local development's own)"
+}
+
 # pip, without the warnings about this machine's unused local package indexes.
 quiet_pip() {
   local venv="$1"
