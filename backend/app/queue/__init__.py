@@ -90,6 +90,16 @@ def _transport(url: str) -> str | None:
     return None
 
 
+def _with_host(url: str) -> str:
+    """The URL with a host: kombu warns at every connection to a URL without one
+    ("No hostname was supplied"), which the in-process transports (the embedded
+    broker's files, memory) have no use for."""
+    scheme, _, rest = url.partition("://")
+    if scheme in ("filesystem", "memory") and rest.strip("/") == "":
+        return f"{scheme}://localhost//"
+    return url
+
+
 def celery_config(settings: Settings) -> dict[str, Any]:
     """Celery settings shared by the web side and the worker."""
     url = settings.broker_url
@@ -108,7 +118,7 @@ def celery_config(settings: Settings) -> dict[str, Any]:
             "socket_timeout": settings.BROKER_TIMEOUT,
         }
     return {
-        "broker_url": url,
+        "broker_url": _with_host(url),
         "broker_transport": _transport(url),
         "broker_transport_options": transport_options,
         "broker_connection_timeout": settings.BROKER_TIMEOUT,
