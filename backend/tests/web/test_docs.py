@@ -10,7 +10,7 @@ from app.runtime import Runtime
 from tests.utils.apps import app_with_settings
 from tests.utils.assertions import assert_error
 
-DOCS = ("/api/docs", "/api/v1/swagger.json", "/api/v1/openapi.json")
+DOCS = ("/api/docs", "/api/v1/swagger.json", "/api/v1/openapi.json", "/api/v1/", "/api/v1")
 
 
 def test_docs_are_served_in_local(client: FlaskClient) -> None:
@@ -40,3 +40,12 @@ def test_docs_follow_docs_enabled_when_set(runtime: Runtime, db: Session) -> Non
         on = app_with_settings(runtime, ENVIRONMENT="production", DOCS_ENABLED=True).test_client()
         for path in DOCS:
             assert on.get(path).status_code == 200
+
+
+def test_api_root_links_to_its_documentation(client: FlaskClient) -> None:
+    index = client.get("/api/v1/")
+    assert index.status_code == 200
+    links = index.get_json()
+    assert links["name"].endswith(" API")
+    for name in ("docs", "openapi", "swagger", "health"):
+        assert client.get(links[name]).status_code == 200, name

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urljoin
 
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, current_app, request
 from flask_restx import Api, apidoc
 from werkzeug.exceptions import NotFound
 
@@ -28,7 +28,8 @@ AUTHORIZATIONS = {
 
 
 class ProjectApi(Api):
-    """restx's Api, with two additions to its spec:
+    """restx's Api, with links to the documentation at its root, and two additions
+    to its spec:
 
     - every model a schema refers to is in the definitions (restx adds only the
       models an operation names, not those the pydantic models nest: shapes.py);
@@ -48,6 +49,10 @@ class ProjectApi(Api):
         scheme = dict(completed["securityDefinitions"][SECURITY_SCHEME])
         scheme["tokenUrl"] = urljoin(request.host_url, TOKEN_PATH)
         return completed | {"securityDefinitions": {SECURITY_SCHEME: scheme}}
+
+    def render_root(self) -> dict[str, str]:
+        """/api/v1 itself (restx's root): links to the documentation, as at /api/v1/."""
+        return _index()
 
     def _with_nested_models(self, schema: dict[str, Any]) -> dict[str, Any]:
         definitions = dict(schema.get("definitions", {}))
@@ -115,6 +120,8 @@ def register_api(app: Flask) -> Api:
         "openapi",
         lambda: openapi.document(api, token_path=TOKEN_PATH, security_scheme=SECURITY_SCHEME),
     )
+    # /api/v1/ itself: where to read about the API (what the dev banner links to).
+    blueprint.add_url_rule(f"{VERSION_PREFIX}/", "index", _index)
     if not settings.docs_enabled:
         # restx serves the spec whatever its add_specs says (its init_app resets it).
         blueprint.before_request(_no_spec)
@@ -124,8 +131,20 @@ def register_api(app: Flask) -> Api:
 
 
 def _no_spec() -> None:
-    if request.endpoint in ("api.specs", "api.openapi"):
+    if request.endpoint in ("api.specs", "api.openapi", "api.index", "api.root"):
         raise NotFound()
+
+
+def _index() -> dict[str, str]:
+    """Links to the API's documentation; served where the documentation is."""
+    version = f"{API_PREFIX}{VERSION_PREFIX}"
+    return {
+        "name": f"{current_app.extensions['runtime'].settings.PROJECT_NAME} API",
+        "docs": f"{API_PREFIX}/docs",
+        "openapi": f"{version}/openapi.json",
+        "swagger": f"{version}/swagger.json",
+        "health": f"{version}/utils/health-check/",
+    }
 
 
 def _no_content_type_without_content(response: Response) -> Response:
