@@ -55,12 +55,14 @@ e2e('a demo job runs on the worker and reaches succeeded', async ({ page, shot }
   await shot('succeeded')
 })
 
-e2e('a failing demo job shows its error', async ({ page, shot }) => {
+e2e('a failing demo job shows its error, not a full progress bar', async ({ page, shot }) => {
   await openJobs(page)
-  const id = await startDemo(page, 0, { fail: true })
+  // It reaches 100 % before it fails: the failure is what shows.
+  const id = await startDemo(page, 1, { fail: true })
   const entry = jobEntry(page, id)
   await entry.getByText('Failed', { exact: true }).waitFor({ timeout: 45_000 })
   await entry.getByText('The demo job failed, as asked').waitFor()
+  assert.equal(await page.getByRole('progressbar', { name: `Job #${id} progress` }).count(), 0)
   await shot('failed')
 })
 
