@@ -176,3 +176,21 @@ e2e('an unknown address shows the not-found page', async ({ page, shot }) => {
   await page.getByRole('heading', { name: 'Page not found' }).waitFor()
   await shot('not-found')
 })
+
+e2e('a guest page asks for no session and logs no failed request', async ({ page, shot }) => {
+  const refreshes = []
+  const failures = []
+  page.on('request', (request) => {
+    if (request.url().includes('/api/v1/login/refresh')) refreshes.push(request.url())
+  })
+  page.on('console', (message) => {
+    if (message.type() === 'error') failures.push(message.text())
+  })
+  await page.goto('/login')
+  await page.getByRole('heading', { name: 'Log in' }).waitFor()
+  await page.reload()
+  await page.getByRole('heading', { name: 'Log in' }).waitFor()
+  await shot('guest')
+  assert.deepEqual(refreshes, [])
+  assert.deepEqual(failures, [])
+})

@@ -9,6 +9,9 @@
  * - Refreshing is single-flight: requests that fail together share one
  *   refresh, because the server rotates the refresh token on every use and
  *   treats a reused one as theft (revoking the whole family).
+ * - Scripts cannot see the cookie, so a flag in localStorage (no secret: "this
+ *   browser logged in") says whether a refresh is worth trying on page load: a
+ *   guest's page asks nothing and logs no 401.
  */
 import { reactive, readonly } from 'vue'
 
@@ -27,11 +30,40 @@ export interface SessionState {
   user: UserPublic | null
 }
 
+/** Whether this browser may hold a session to restore. */
+export interface SessionHint {
+  get(): boolean
+  set(present: boolean): void
+}
+
+const HINT_KEY = 'session'
+
+/** The hint in localStorage; where storage is unavailable, always worth a try. */
+export const storedHint: SessionHint = {
+  get: () => {
+    try {
+      return localStorage.getItem(HINT_KEY) === '1'
+    } catch {
+      return true
+    }
+  },
+  set: (present) => {
+    try {
+      if (present) localStorage.setItem(HINT_KEY, '1')
+      else localStorage.removeItem(HINT_KEY)
+    } catch {
+      // No storage (a private window, say): every page load tries a refresh.
+    }
+  },
+}
+
 export interface SessionOptions {
   /** The generated client to authenticate; the session installs itself into it. */
   client: Client
   /** The network below the session: the browser's fetch unless a test passes another. */
   fetch?: typeof fetch
+  /** Where the session hint lives: localStorage unless a test passes another. */
+  hint?: SessionHint
 }
 
 export type Session = ReturnType<typeof createSession>
@@ -41,7 +73,7 @@ function bearerOf(request: Request): string | null {
   return header?.startsWith('Bearer ') ? header.slice('Bearer '.length) : null
 }
 
-export function createSession({ client, fetch: networkFetch }: SessionOptions) {
+export function createSession({ client, fetch: networkFetch, hint = storedHint }: SessionOptions) {
   // Resolved at call time so the browser's fetch keeps its `this`.
   const send: typeof fetch = networkFetch ?? ((input, init) => globalThis.fetch(input, init))
   const state = reactive<SessionState>({ status: 'unknown', user: null })
@@ -65,9 +97,14 @@ export function createSession({ client, fetch: networkFetch }: SessionOptions) {
         return 'denied'
       }
       accessToken = token.access_token
+      hint.set(true)
       return 'ok'
     } catch (error) {
-      return asApiError(error).status === 0 ? 'unreachable' : 'denied'
+      if (asApiError(error).status === 0) {
+        return 'unreachable'
+      }
+      hint.set(false)
+      return 'denied'
     }
   }
 
@@ -143,6 +180,10 @@ export function createSession({ client, fetch: networkFetch }: SessionOptions) {
   /** On page load: turn the refresh cookie, if any, into a session. Runs once. */
   function restore(): Promise<void> {
     restoring ??= (async () => {
+      if (!hint.get()) {
+        clear()
+        return
+      }
       const outcome = await refresh()
       if (outcome !== 'ok') {
         clear()
@@ -164,6 +205,7 @@ export function createSession({ client, fetch: networkFetch }: SessionOptions) {
     )
     epoch += 1
     accessToken = token.access_token
+    hint.set(true)
     return loadUser()
   }
 
@@ -173,6 +215,7 @@ export function createSession({ client, fetch: networkFetch }: SessionOptions) {
    */
   async function logout(): Promise<void> {
     epoch += 1
+    hint.set(false)
     try {
       await unwrap(logoutRequest({ client, fetch: send }))
     } catch {

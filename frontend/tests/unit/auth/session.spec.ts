@@ -2,18 +2,21 @@ import { beforeEach, describe, expect, it } from 'vitest'
 
 import { createItem, readItems } from '@/client'
 import { createClient, createConfig } from '@/client/client'
-import { createSession, type Session } from '@/auth/session'
+import { createSession, type Session, type SessionHint } from '@/auth/session'
 
 import { BASE_URL, FakeApi } from '../support/fakeApi'
 
 let api: FakeApi
 let client: ReturnType<typeof createClient>
 let session: Session
+let hinted: boolean
+const hint: SessionHint = { get: () => hinted, set: (present) => (hinted = present) }
 
 beforeEach(() => {
   api = new FakeApi()
   client = createClient(createConfig({ baseUrl: BASE_URL }))
-  session = createSession({ client, fetch: api.fetch })
+  hinted = false
+  session = createSession({ client, fetch: api.fetch, hint })
 })
 
 async function logIn(): Promise<void> {
@@ -43,6 +46,7 @@ describe('session login', () => {
 describe('session restore on page load', () => {
   it('turns a valid refresh cookie into a signed-in session', async () => {
     api.hasRefreshCookie = true
+    hinted = true
 
     await session.restore()
 
@@ -51,16 +55,38 @@ describe('session restore on page load', () => {
     expect(api.calls('/login/refresh')).toBe(1)
   })
 
-  it('ends signed out without a refresh cookie', async () => {
+  it('ends signed out without a refresh cookie, and stops trying', async () => {
+    hinted = true
+
     await session.restore()
 
     expect(session.state.status).toBe('anonymous')
     expect(session.state.user).toBeNull()
     expect(api.calls('/users/me')).toBe(0)
+    expect(hinted).toBe(false)
+  })
+
+  it('asks nothing of a guest who never logged in here', async () => {
+    api.hasRefreshCookie = true
+
+    await session.restore()
+
+    expect(session.state.status).toBe('anonymous')
+    expect(api.calls('/login/refresh')).toBe(0)
+  })
+
+  it('notes a login, and forgets it at logout', async () => {
+    await logIn()
+    expect(hinted).toBe(true)
+
+    await session.logout()
+
+    expect(hinted).toBe(false)
   })
 
   it('asks the server once however many times it is awaited', async () => {
     api.hasRefreshCookie = true
+    hinted = true
 
     await Promise.all([session.restore(), session.restore(), session.restore()])
 
