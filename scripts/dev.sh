@@ -53,8 +53,32 @@ choose_mode() {
   esac
 }
 
+# Whether something answers on 127.0.0.1:PORT.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Every port the native processes will listen on, checked before anything starts:
+# each one taken is named with the variable that moves it.
+check_native_ports() {
+  local variable taken=()
+  for variable in "$@"; do
+    if port_taken "${!variable}"; then
+      taken+=("port ${!variable} ($variable)")
+    fi
+  done
+  ((${#taken[@]} == 0)) && return 0
+  variable="${taken[0]##*(}"
+  die "already in use: $(IFS=,; printf '%s' "${taken[*]}" | sed 's/,/, /g'). Stop what uses it," \
+    "or move make dev: ${variable%)}=<a free port> make dev (or set it in .env)"
+}
+
 native_dev() {
   local -a processes=(proxy api worker frontend mail) lines
+  export API_PORT="${API_PORT:-8001}" FRONTEND_PORT="${FRONTEND_PORT:-5173}"
+  local -a ports=(HTTP_PORT API_PORT FRONTEND_PORT MAIL_SINK_SMTP_PORT MAIL_SINK_WEB_PORT)
+  if [[ -n "${CELERY_BROKER_URL:-}${REDIS_URL:-}" && -n "${FLOWER_BASIC_AUTH:-}" ]]; then
+    ports+=(FLOWER_PORT)
+  fi
+  check_native_ports "${ports[@]}"
   ensure_venv
   # Every worker module runs, each from its own environment (Procfile.dev: worker-<name>).
   ensure_module_venvs
