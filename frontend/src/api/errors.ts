@@ -31,6 +31,16 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** A rate limit's answer, from its Retry-After (seconds) when it gives one. */
+function tooManyAttempts(retryAfter: string | null): string {
+  const seconds = Number(retryAfter)
+  if (!retryAfter || !Number.isFinite(seconds) || seconds <= 0) {
+    return STATUS_MESSAGES[429] ?? 'Too many attempts. Wait a minute and try again.'
+  }
+  const wait = Math.ceil(seconds)
+  return `Too many attempts. Try again in ${wait} ${wait === 1 ? 'second' : 'seconds'}.`
+}
+
 /** Build an ApiError from what the generated client returned for a failure. */
 export function toApiError(body: unknown, response: Response | undefined): ApiError {
   if (!response) {
@@ -39,6 +49,10 @@ export function toApiError(body: unknown, response: Response | undefined): ApiEr
   const status = response.status
   let message = STATUS_MESSAGES[status] ?? `The server answered with an error (${status}).`
   const fields: Record<string, string> = {}
+  if (status === 429) {
+    // The server's own text names the limit ("10 per 1 minute"): say when to come back.
+    return new ApiError(tooManyAttempts(response.headers.get('Retry-After')), status)
+  }
   if (isRecord(body)) {
     if (typeof body.message === 'string' && body.message) {
       message = body.message

@@ -20,6 +20,19 @@ describe('API errors', () => {
     )
   })
 
+  it('says when a rate-limited user may try again, not the limit itself', () => {
+    const limited = (retryAfter?: string) =>
+      toApiError(
+        { message: '10 per 1 minute' },
+        new Response(null, { status: 429, headers: retryAfter ? { 'Retry-After': retryAfter } : {} }),
+      ).message
+
+    expect(limited('42')).toBe('Too many attempts. Try again in 42 seconds.')
+    expect(limited('1')).toBe('Too many attempts. Try again in 1 second.')
+    expect(limited()).toBe('Too many attempts. Wait a minute and try again.')
+    expect(limited('soon')).toBe('Too many attempts. Wait a minute and try again.')
+  })
+
   it('unwraps data and throws an ApiError for a failure', async () => {
     await expect(unwrap(Promise.resolve({ data: 5, response: new Response(null, { status: 200 }) }))).resolves.toBe(5)
     await expect(
