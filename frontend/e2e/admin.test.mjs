@@ -75,8 +75,19 @@ e2e('an administrator deactivates an account, meets a duplicate email and remove
   // The list settles on the search result: only the matching user.
   await until(async () => (await page.getByRole('row').filter({ hasText: '@' }).count()) === 1, 'the search result')
   await page.getByRole('button', { name: `Deactivate ${user.email}` }).click()
+  // Confirmed first, naming the account and what it loses.
+  const confirm = page.getByRole('dialog', { name: 'Deactivate user' })
+  await confirm.getByText(`Deactivate ${user.email}? They can no longer log in`).waitFor()
+  await shot('confirm-deactivate')
+  await confirm.getByRole('button', { name: 'Deactivate user' }).click()
   await page.getByRole('button', { name: `Activate ${user.email}` }).waitFor()
   await shot('deactivated')
+  // Making a superuser is confirmed too; cancelled, nothing changes.
+  await page.getByRole('button', { name: `Make superuser ${user.email}` }).click()
+  const promote = page.getByRole('dialog', { name: 'Make superuser' })
+  await promote.getByText(`Make ${user.email} a superuser?`).waitFor()
+  await promote.getByRole('button', { name: 'Cancel' }).click()
+  await page.getByRole('button', { name: `Make superuser ${user.email}` }).waitFor()
 
   // A deactivated account cannot log in.
   const other = await openPage()
