@@ -1,8 +1,11 @@
 import { createApp } from 'vue'
 
 import App from './App.vue'
+import { applyStoredTheme } from './lib/theme'
 import { router } from './router'
 import './styles/main.css'
+
+applyStoredTheme()
 
 const app = createApp(App)
 app.use(router)
