@@ -119,6 +119,11 @@ def celery_config(settings: Settings) -> dict[str, Any]:
         }
     return {
         "broker_url": _with_host(url),
+        # What connections use: Celery prefers the CELERY_BROKER_URL environment
+        # variable to broker_url (our setting of that name may be set there, hostless),
+        # but not to these.
+        "broker_read_url": _with_host(url),
+        "broker_write_url": _with_host(url),
         "broker_transport": _transport(url),
         "broker_transport_options": transport_options,
         "broker_connection_timeout": settings.BROKER_TIMEOUT,

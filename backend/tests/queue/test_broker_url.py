@@ -28,8 +28,11 @@ def test_broker_url_has_a_host(given: str, used: str, tmp_path: Path) -> None:
 
 
 def test_connecting_to_the_in_memory_broker_warns_nothing(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # As in a container: the setting comes from the environment, where Celery
+    # reads it too (and prefers it to broker_url).
+    monkeypatch.setenv("CELERY_BROKER_URL", "memory://")
     queue = TaskQueue(make_settings("sqlite://"))
     with caplog.at_level(logging.WARNING):
         assert queue.ping()

@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from app.runtime import Runtime
-from tests.utils.brokers import Broker
+from tests.utils.brokers import Broker, filesystem_broker
 from tests.utils.factories import auth_headers, make_user
 from tests.utils.worker import (
     JOBS,
@@ -87,8 +87,11 @@ def test_ml_job_waits_for_the_ml_worker_then_succeeds_with_its_figures(
 
 
 def test_ml_job_cancelled_while_running_stops_between_folds(
-    broker: Broker, runtime: Runtime, db: Session, log_dir: Path
+    runtime: Runtime, db: Session, log_dir: Path, tmp_path: Path
 ) -> None:
+    # A broker of its own: an ml worker of the test before, still stopping, must not
+    # take this job.
+    broker = filesystem_broker(tmp_path / "broker")
     headers = auth_headers(runtime, make_user(db, runtime, permissions=["jobs:run"]))
     with (
         client_on_broker(runtime, broker) as client,
