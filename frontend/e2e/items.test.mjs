@@ -1,4 +1,6 @@
 // Items, the example resource: a user's own list, with create, edit and delete.
+import assert from 'node:assert/strict'
+
 import { createUser, e2e, logIn } from './lib.mjs'
 
 e2e('a user creates, edits and deletes an item', async ({ page, shot }) => {
@@ -39,4 +41,28 @@ e2e('a user creates, edits and deletes an item', async ({ page, shot }) => {
   await page.getByText('No items yet.').waitFor()
   await page.reload()
   await page.getByText('No items yet.').waitFor()
+})
+
+e2e('a list that fails to load says why and offers to try again', async ({ page, shot }) => {
+  const user = await createUser('items-down')
+  await logIn(page, user.email, user.password)
+  // The API answers 503 for the list, as when its database is down.
+  const down = (route) =>
+    route.fulfill({
+      status: 503,
+      contentType: 'application/json',
+      body: JSON.stringify({ message: 'The database is unavailable, try again later' }),
+    })
+  const itemsList = (url) => url.pathname === '/api/v1/items/'
+  await page.route(itemsList, down)
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Items' }).click()
+  const failed = page.getByRole('alert').filter({ hasText: 'The database is unavailable' })
+  await failed.waitFor()
+  await shot('failed')
+  // Not "nothing here": the empty state stays away while the list is unknown.
+  assert.equal(await page.getByText('No items yet.').count(), 0)
+  await page.unroute(itemsList, down)
+  await failed.getByRole('button', { name: 'Try again' }).click()
+  await page.getByText('No items yet.').waitFor()
+  assert.equal(await failed.count(), 0)
 })
