@@ -65,4 +65,4 @@ e2e('a list that fails to load says why and offers to try again', async ({ page,
   await failed.getByRole('button', { name: 'Try again' }).click()
   await page.getByText('No items yet.').waitFor()
   assert.equal(await failed.count(), 0)
-})
+}, { expectedErrors: /status of 503/ })

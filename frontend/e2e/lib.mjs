@@ -237,10 +237,15 @@ class Recorder {
  * A browser test. `body` gets `{ page, shot, openPage }`: a page in a fresh
  * context (no cookies) on `baseURL`; `shot(label, page?)` saves a screenshot;
  * `openPage(baseURL?)` opens another fresh context, as another person would.
- * The test fails on any console error or uncaught exception in its pages; on
- * failure each page's screenshot and the console log are saved.
+ * The test fails on any console error or uncaught exception in its pages (but
+ * those matching `expectedErrors`); on failure each page's screenshot and the
+ * console log are saved.
  */
-export function e2e(name, body, { timeout = 90_000, baseURL = BASE_URL, skip = false } = {}) {
+export function e2e(
+  name,
+  body,
+  { timeout = 90_000, baseURL = BASE_URL, skip = false, expectedErrors = null } = {},
+) {
   closeBrowserAfterTests()
   test(name, { timeout, skip }, async () => {
     const recorder = new Recorder(name)
@@ -252,7 +257,9 @@ export function e2e(name, body, { timeout = 90_000, baseURL = BASE_URL, skip = f
         shot: (label, target = page) => recorder.shot(target, label),
         openPage: (url = baseURL) => recorder.open(instance, url),
       })
-      assert.deepEqual(recorder.problems, [], 'the pages logged errors')
+      // A test that makes the server fail on purpose names the errors it expects.
+      const unexpected = recorder.problems.filter((problem) => !expectedErrors?.test(problem))
+      assert.deepEqual(unexpected, [], 'the pages logged errors')
     } catch (error) {
       await recorder.saveFailure(error)
       throw error
