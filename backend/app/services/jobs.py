@@ -43,11 +43,13 @@ _NOW = bindparam("now", type_=UTCDateTime())
 _INSERT = insert(_JOBS).returning(*_JOBS.c)
 # Failing a job, from whichever state it must still be in (`error`, `now`).
 _FAILED = {"state": JobState.FAILED.value, "error": bindparam("error"), "finished_at": _NOW}
-_CANCEL = (
-    update(_JOBS)
-    .where(_JOBS.c.id == bindparam("job_id"), *(_JOBS.c.state != state for state in FINISHED))
-    .values(state=JobState.CANCELLED.value, finished_at=_NOW)
+# This job, while it is not finished: what a claim and a cancellation both change.
+# (Not `NOT IN`: an expanding parameter is rendered into the SQL on every run.)
+_UNFINISHED = (
+    _JOBS.c.id == bindparam("job_id"),
+    *(_JOBS.c.state != state for state in FINISHED),
 )
+_CANCEL = update(_JOBS).where(*_UNFINISHED).values(state=JobState.CANCELLED.value, finished_at=_NOW)
 _FAIL_QUEUED = (
     update(_JOBS)
     .where(_JOBS.c.id == bindparam("job_id"), _JOBS.c.state == JobState.QUEUED.value)
@@ -132,8 +134,7 @@ def fail_unqueued(*, session: Session, job_id: int, error: str) -> None:
 # --- used by the worker -------------------------------------------------------
 _CLAIM = (
     update(_JOBS)
-    # Not `NOT IN`: an expanding parameter is rendered into the SQL on every run.
-    .where(_JOBS.c.id == bindparam("job_id"), *(_JOBS.c.state != state for state in FINISHED))
+    .where(*_UNFINISHED)
     # A redelivered job keeps the start of its first claim.
     .values(state=_RUNNING, started_at=func.coalesce(_JOBS.c.started_at, _NOW))
 )

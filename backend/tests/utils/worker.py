@@ -29,6 +29,7 @@ from app.core.config import BACKEND_DIR, REPO_DIR, Settings
 from app.queue import TaskQueue
 from app.runtime import Runtime
 from app.services.email import EmailSender
+from app.services.jobs import FINISHED
 from app.web import create_app
 from tests.conftest import TEST_SECRET_KEY, make_settings
 from tests.utils.brokers import Broker
@@ -45,7 +46,6 @@ STOP_TIMEOUT = 10.0
 STOP_GRACE = 3.0
 LOG_TAIL = 6000
 JOBS = "/api/v1/jobs/"
-FINISHED = ("succeeded", "failed", "cancelled")
 
 # Every worker started in this run, for the logs shown when a test fails.
 STARTED: list[Worker] = []
