@@ -4,6 +4,7 @@ import { createRouter, createWebHistory, type RouteLocationNormalized, type Rout
 import { session } from '@/auth'
 import { canOpen, type Permission } from '@/auth/permissions'
 import { notify } from '@/lib/notices'
+import { isPageLoadError, PAGE_LOAD_MESSAGE } from '@/lib/page-load'
 import { safeRedirect } from '@/lib/redirect'
 import { projectRoutes } from '@/project'
 
@@ -134,6 +135,14 @@ router.afterEach((to) => {
   }
   // Move focus to the new page so keyboard and screen reader users start there.
   void nextTick(() => document.getElementById('main')?.focus({ preventScroll: true }))
+})
+
+// A page whose code cannot be fetched: say so (kept until dismissed) and stay
+// where the user is.
+router.onError((error) => {
+  if (isPageLoadError(error)) {
+    notify(PAGE_LOAD_MESSAGE, 'error', 0)
+  }
 })
 
 session.onExpired(() => {
