@@ -39,7 +39,9 @@ T = TypeVar("T")
 
 READY = re.compile(r"@\S+ ready\.")
 POLL_INTERVAL = 0.05
-READY_TIMEOUT = 30.0
+# A deadline, not a wait: a worker module importing scikit-learn on a busy
+# two-core machine has been seen to need more than 30 s.
+READY_TIMEOUT = 90.0
 STOP_TIMEOUT = 10.0
 # An idle worker's warm shutdown takes a second or two (several on the filesystem
 # broker, which polls); tests have nothing left in flight by then.
