@@ -6,7 +6,8 @@
 #   - runs the live API suite (backend/tests/live) in its container against the
 #     whole stack of compose.yaml + compose.test.yaml, through Traefik;
 #   - while that stack is up: a job goes through Redis to the worker and back,
-#     and an ML job to the ml module, the frontend answers through Traefik, every
+#     and an ML job to the ml module, the frontend answers through Traefik (the
+#     app at its routes, robots.txt, 404 for a missing file), every
 #     container with a healthcheck is healthy, the app's containers run as a user
 #     other than root, no worker module's image has Flask, and scikit-learn is in
 #     the ml module's image only;
@@ -29,7 +30,7 @@ source "$ROOT_DIR/ci/docker-engine.sh"
 
 HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-120}"
 # The services whose processes must not run as root.
-NON_ROOT_SERVICES=(backend worker worker-ml beat flower)
+NON_ROOT_SERVICES=(backend worker worker-ml beat flower frontend)
 COMPOSE=()
 FAILURES=()
 # The Swarm test: the app's stack and the cluster's Traefik, under names of their own.
@@ -182,7 +183,7 @@ check_worker_images() {
 # Through Traefik, from inside the stack's network (backend/tests/live/through_proxy.py).
 check_through_proxy() {
   if "${COMPOSE[@]}" run --rm --no-deps --entrypoint python backend-tests -m tests.live.through_proxy; then
-    log "through Traefik: the frontend at /, and a job run by each worker module"
+    log "through Traefik: the frontend (its routes, robots.txt, 404 for missing files), and a job run by each worker module"
   else
     fail "the frontend or a job through Traefik"
   fi

@@ -29,6 +29,7 @@ from app.db import migrate
 from app.ops import backups
 from app.runtime import Runtime
 from app.services import users
+from app.services.errors import InvalidInput
 
 logger = logging.getLogger("app.cli")
 
@@ -54,14 +55,22 @@ def create_superuser(runtime: Runtime) -> None:
         if existing is not None:
             logger.info("first superuser %s already exists", existing.email)
             return
-        user = users.create_user(
-            session=session,
-            hasher=runtime.hasher,
-            email=settings.FIRST_SUPERUSER,
-            password=settings.FIRST_SUPERUSER_PASSWORD.get_secret_value(),
-            full_name="Administrator",
-            is_superuser=True,
-        )
+        try:
+            user = users.create_user(
+                session=session,
+                hasher=runtime.hasher,
+                email=settings.FIRST_SUPERUSER,
+                password=settings.FIRST_SUPERUSER_PASSWORD.get_secret_value(),
+                full_name="Administrator",
+                is_superuser=True,
+            )
+        except InvalidInput as exc:
+            # The settings refuse such a password outside local; locally the same
+            # rules as for anyone else apply, said without a traceback.
+            reasons = "; ".join(exc.errors.values()) or exc.message
+            raise SystemExit(
+                f"error: FIRST_SUPERUSER_PASSWORD (or FIRST_SUPERUSER) is refused: {reasons}"
+            ) from None
         session.commit()
         logger.info("created first superuser %s", user.email)
 

@@ -89,6 +89,19 @@ def test_prestart_twice_keeps_one_superuser_and_its_password(tmp_sqlite_url: str
     assert user.hashed_password == created.hashed_password
 
 
+def test_prestart_with_common_superuser_password_says_so_and_creates_no_one(
+    tmp_sqlite_url: str,
+) -> None:
+    # ENVIRONMENT=local: the settings accept it, the rules for every password do not.
+    result = run_cli("prestart", database_url=tmp_sqlite_url, FIRST_SUPERUSER_PASSWORD="iloveyou1")
+
+    assert result.returncode == 1
+    assert "FIRST_SUPERUSER_PASSWORD" in result.stderr
+    assert "too common" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _users(tmp_sqlite_url) == []
+
+
 def test_run_unknown_command_exits_with_usage_error(tmp_sqlite_url: str) -> None:
     result = run_cli("make-coffee", database_url=tmp_sqlite_url)
 

@@ -117,6 +117,27 @@ e2e('a forgotten password is reset through the link in the email', async ({ page
   await shot('logged-in-with-new-password')
 })
 
+e2e('a visitor choosing a common password is told so before anything is sent', async ({ page, shot }) => {
+  let signups = 0
+  page.on('request', (request) => {
+    signups += request.url().includes('/api/v1/users/signup') ? 1 : 0
+  })
+  await page.goto('/signup')
+  await page.getByLabel('Email').fill(`${unique('common')}@example.com`)
+  const password = page.getByLabel('Password', { exact: true })
+  await password.fill('Sunshine1')
+  await page.getByLabel('Confirm password').fill('Sunshine1')
+  await page.getByRole('status').filter({ hasText: 'Strength: Too common' }).waitFor()
+  await page.getByRole('button', { name: 'Sign up' }).click()
+  await page.getByText('This password is too common: choose a less predictable one.').waitFor()
+  assert.equal(signups, 0)
+  await shot('signup-common-password')
+
+  await password.fill('plum tiger kettle ocean')
+  await page.getByRole('status').filter({ hasText: 'Strength: Strong' }).waitFor()
+  await shot('signup-strong-password')
+})
+
 e2e('a visitor signs up, changes the password and deletes the account', async ({ page, shot }) => {
   const email = `${unique('signup')}@example.com`
   await page.goto('/login')

@@ -27,6 +27,8 @@ from pydantic_settings import (
 )
 from sqlalchemy.engine import make_url
 
+from app.core import passwords
+
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 REPO_DIR = BACKEND_DIR.parent
 
@@ -255,12 +257,13 @@ class Settings(BaseSettings):
         if (
             password in EXAMPLE_SECRETS
             or len(password) < MIN_PASSWORD_LENGTH
+            or passwords.is_common(password)
             or _guessability(password, *hints)[1] < MIN_PASSWORD_SCORE
         ):
             problems.append(
                 f"FIRST_SUPERUSER_PASSWORD must be set, not an example value, at least "
-                f"{MIN_PASSWORD_LENGTH} characters and hard to guess (no repeats, "
-                "sequences or common words alone)"
+                f"{MIN_PASSWORD_LENGTH} characters and hard to guess (not a common "
+                "password; no repeats, sequences or common words alone)"
             )
         db_password = make_url(self.DATABASE_URL).password
         if not self.DATABASE_URL.startswith("sqlite") and (

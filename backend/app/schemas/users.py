@@ -7,8 +7,9 @@ from datetime import datetime
 from typing import Annotated
 
 from email_validator import SPECIAL_USE_DOMAIN_NAMES
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
+from app.core import passwords
 from app.services.permissions import Permission
 
 from .common import PRINTABLE, Input, Output, Page, printable
@@ -36,7 +37,29 @@ Email = Annotated[
         examples=["jane@example.com"],
     ),
 ]
-Password = Annotated[str, printable(min_length=8, max_length=128)]
+
+
+def _not_common(password: str) -> str:
+    if passwords.is_common(password):
+        raise ValueError(passwords.TOO_COMMON)
+    return password
+
+
+# A password being chosen. The documents cannot list the refused ones; they say so.
+Password = Annotated[
+    str,
+    printable(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH),
+    AfterValidator(_not_common),
+    Field(
+        description=f"{passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters; "
+        "the most common passwords are refused"
+    ),
+]
+# A password already chosen, to confirm who is asking: checked against the account's
+# alone, since it may have been chosen before the list refused it.
+CurrentPassword = Annotated[
+    str, printable(min_length=passwords.MIN_LENGTH, max_length=passwords.MAX_LENGTH)
+]
 FullName = Annotated[str, printable(max_length=255), Field(examples=["Jane Doe"])]
 
 
@@ -75,7 +98,7 @@ class UserUpdate(Input):
 
 
 class UpdatePassword(Input):
-    current_password: Password
+    current_password: CurrentPassword
     new_password: Password
 
 

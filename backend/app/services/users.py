@@ -9,14 +9,15 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session, joinedload, selectinload
 
+from app.core import passwords
 from app.core.security import PasswordHasher, new_security_stamp
 from app.db.base import utcnow
 from app.db.pages import paginate
 from app.models import Group, PasswordResetToken, RefreshToken, User
 from app.services.errors import BadRequest, Conflict, InvalidInput, flush_unique
 
-PASSWORD_MIN_LENGTH = 8
-PASSWORD_MAX_LENGTH = 128
+PASSWORD_MIN_LENGTH = passwords.MIN_LENGTH
+PASSWORD_MAX_LENGTH = passwords.MAX_LENGTH
 EMAIL_TAKEN = "A user with this email already exists"
 
 
@@ -30,11 +31,15 @@ def normalize_email(email: str) -> str:
 
 
 def check_password_rules(password: str, field: str = "password") -> None:
+    """Every password set goes through here, whatever the caller (the API's schemas
+    check the same first, the command line does not)."""
     if not PASSWORD_MIN_LENGTH <= len(password) <= PASSWORD_MAX_LENGTH:
         raise InvalidInput(
             "Invalid password",
             {field: f"Must be {PASSWORD_MIN_LENGTH} to {PASSWORD_MAX_LENGTH} characters"},
         )
+    if passwords.is_common(password):
+        raise InvalidInput("Invalid password", {field: passwords.TOO_COMMON})
 
 
 def _with_groups() -> Any:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from app.core.config import BACKEND_DIR, Settings
+from app.core.config import BACKEND_DIR, MIN_PASSWORD_SCORE, Settings, _guessability
 
 STRONG_KEY = "pAq3Wv_h0yRZc8mB1sXkLd-7TnFu2eJg5oVi9QbE4aC"  # secrets.token_urlsafe(32)
 STRONG_PASSWORD = "a-long-admin-passphrase"
@@ -106,6 +106,14 @@ def test_settings_in_production_refuse_guessable_superuser_password(password: st
     message = refusal(FIRST_SUPERUSER_PASSWORD=password)
     assert "FIRST_SUPERUSER_PASSWORD" in message
     assert "SECRET_KEY" not in message
+
+
+def test_settings_in_production_refuse_common_superuser_password() -> None:
+    # On the list of common passwords, yet long and varied enough for zxcvbn's score.
+    assert _guessability("laurel12creek")[1] >= MIN_PASSWORD_SCORE
+    message = refusal(FIRST_SUPERUSER_PASSWORD="Laurel12Creek")
+    assert "FIRST_SUPERUSER_PASSWORD" in message
+    assert "not a common password" in message
 
 
 @pytest.mark.parametrize("password", ["changethis", "password", "short-pw"])

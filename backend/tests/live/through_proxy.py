@@ -1,8 +1,8 @@
 """The compose stack seen through its Traefik, from inside the stack's network
 (`make test-docker` runs it in the tests image: `python -m tests.live.through_proxy`):
-the single-page app at /, and a job for each worker module that the API queues in
-Redis on the module's queue, the module runs and records. Exits non-zero, saying
-what failed, otherwise."""
+the single-page app at its routes, its robots.txt and a 404 for a missing file, and
+a job for each worker module that the API queues in Redis on the module's queue,
+the module runs and records. Exits non-zero, saying what failed, otherwise."""
 
 from __future__ import annotations
 
@@ -17,9 +17,7 @@ JOB_TIMEOUT = 60
 
 
 def main() -> None:
-    page = requests.get(BASE + "/", timeout=10)
-    assert page.status_code == 200, (page.status_code, page.text[:200])
-    assert '<div id="app"' in page.text, page.text[:200]
+    check_frontend()
     login = requests.post(
         BASE + "/api/v1/login/access-token",
         data={
@@ -40,6 +38,24 @@ def main() -> None:
     print(
         f"job {ml['id']} (ml.train_classifier) {ml['state']}: accuracy {ml['result']['accuracy']}"
     )
+
+
+def check_frontend() -> None:
+    """The app's page for its routes, robots.txt, and a 404 (not the page) for a file
+    that is not there: crawlers and Lighthouse take a page answered 200 for the file."""
+    for route in ("/", "/items", "/admin/users/3"):
+        page = requests.get(BASE + route, timeout=10)
+        assert page.status_code == 200, (route, page.status_code, page.text[:200])
+        assert '<div id="app"' in page.text, (route, page.text[:200])
+    robots = requests.get(BASE + "/robots.txt", timeout=10)
+    assert robots.status_code == 200, (robots.status_code, robots.text[:200])
+    assert robots.headers["Content-Type"].startswith("text/plain"), robots.headers
+    assert "User-agent:" in robots.text, robots.text[:200]
+    for missing in ("/assets/missing.js", "/nope.png", "/items/export.csv"):
+        answer = requests.get(BASE + missing, timeout=10)
+        assert answer.status_code == 404, (missing, answer.status_code, answer.text[:200])
+        assert '<div id="app"' not in answer.text, (missing, answer.text[:200])
+    print("frontend: the app at its routes, robots.txt, 404 for missing files")
 
 
 def run_job(headers: dict[str, str], body: dict[str, object]) -> dict[str, Any]:

@@ -210,6 +210,9 @@ export type MlTrainClassifierJobCreate = {
 };
 
 export type NewPassword = {
+    /**
+     * 8 to 128 characters; the most common passwords are refused
+     */
     new_password: string;
     token: string;
 };
@@ -255,6 +258,9 @@ export type TrainClassifierParams = {
 
 export type UpdatePassword = {
     current_password: string;
+    /**
+     * 8 to 128 characters; the most common passwords are refused
+     */
     new_password: string;
 };
 
@@ -263,6 +269,9 @@ export type UserCreate = {
     full_name?: string | null;
     is_active?: boolean;
     is_superuser?: boolean;
+    /**
+     * 8 to 128 characters; the most common passwords are refused
+     */
     password: string;
 };
 
@@ -283,6 +292,9 @@ export type UserPublic = {
 export type UserRegister = {
     email: string;
     full_name?: string | null;
+    /**
+     * 8 to 128 characters; the most common passwords are refused
+     */
     password: string;
 };
 
@@ -294,6 +306,9 @@ export type UserUpdate = {
     full_name?: string | null;
     is_active?: boolean;
     is_superuser?: boolean;
+    /**
+     * 8 to 128 characters; the most common passwords are refused
+     */
     password?: string;
 };
 

@@ -4,11 +4,12 @@
  * still validates and its messages are shown the same way.
  */
 
+import { isCommonPassword, PASSWORD_MAX, PASSWORD_MIN, PASSWORD_TOO_COMMON } from './passwords'
+
+export { PASSWORD_MAX, PASSWORD_MIN }
+
 /** A rule returns an error message, or null when the value is fine. */
 export type Rule<T = unknown> = (value: T, values: Record<string, unknown>) => string | null
-
-export const PASSWORD_MIN = 8
-export const PASSWORD_MAX = 128
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : value == null ? '' : String(value)
@@ -41,8 +42,14 @@ export function email(message = 'Enter a valid email address, like name@example.
   }
 }
 
+/** Not on the list of common passwords, once loaded (loadCommonPasswords); the API checks it too. */
+export function notCommonPassword(message = PASSWORD_TOO_COMMON): Rule {
+  return (value) => (isCommonPassword(text(value)) ? message : null)
+}
+
+/** A password being chosen: its length, and not a common one. */
 export function password(label = 'Password'): Rule[] {
-  return [minLength(PASSWORD_MIN, label), maxLength(PASSWORD_MAX, label)]
+  return [minLength(PASSWORD_MIN, label), maxLength(PASSWORD_MAX, label), notCommonPassword()]
 }
 
 export function sameAs(field: string, message: string): Rule {

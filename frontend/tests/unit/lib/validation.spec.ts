@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 
+import { loadCommonPasswords } from '@/lib/passwords'
 import {
   email,
   maxLength,
@@ -27,8 +28,16 @@ describe('rules', () => {
   it('keeps passwords between 8 and 128 characters', () => {
     const check = (value: string) => validate({ value }, { value: password() }).value
     expect(check('1234567')).toBe('Password must be at least 8 characters.')
-    expect(check('12345678')).toBeUndefined()
+    expect(check('pa5s-pa5')).toBeUndefined()
     expect(check('x'.repeat(129))).toBe('Password must be at most 128 characters.')
+  })
+
+  it('refuses a common password with the API\'s words, once the list is loaded', async () => {
+    const check = (value: string) => validate({ value }, { value: password() }).value
+    await loadCommonPasswords()
+    expect(check('12345678')).toBe('This password is too common: choose a less predictable one.')
+    expect(check('PassWord1')).toBe('This password is too common: choose a less predictable one.')
+    expect(check('correct-horse-battery')).toBeUndefined()
   })
 
   it('limits length', () => {
