@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from app.core.security import PasswordHasher, new_security_stamp
 from app.db.base import utcnow
 from app.db.pages import paginate
+from app.db.search import like_pattern
 from app.models import Group, PasswordResetToken, RefreshToken, User
 from app.services.errors import BadRequest, Conflict, InvalidInput, flush_unique
 
@@ -39,12 +40,6 @@ def check_password_rules(password: str, field: str = "password") -> None:
 
 def _with_groups() -> Any:
     return selectinload(User.groups).selectinload(Group.grants)
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, with its wildcards escaped (escape='\\')."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 # Built once: get_user runs on every authenticated request, and building the
@@ -84,10 +79,11 @@ def get_user_by_email(*, session: Session, email: str) -> User | None:
 def list_users(
     *, session: Session, skip: int, limit: int, email_contains: str | None = None
 ) -> tuple[list[User], int]:
+    """Newest first, like every list (the id breaks ties between equal times)."""
     query = select(User)
     if email_contains:
         query = query.where(User.email.like(like_pattern(email_contains.lower()), escape="\\"))
-    query = query.options(_with_groups()).order_by(User.id)
+    query = query.options(_with_groups()).order_by(User.created_at.desc(), User.id.desc())
     return paginate(session, query, skip=skip, limit=limit)
 
 
@@ -96,7 +92,7 @@ def _ensure_email_free(session: Session, email: str, *, except_id: int | None = 
     if except_id is not None:
         query = query.where(User.id != except_id)
     if session.scalar(query) is not None:
-        raise Conflict(EMAIL_TAKEN)
+        raise Conflict(EMAIL_TAKEN, {"email": EMAIL_TAKEN})
 
 
 def create_user(
@@ -121,7 +117,7 @@ def create_user(
         groups=[],
     )
     session.add(user)
-    flush_unique(session, EMAIL_TAKEN)
+    flush_unique(session, EMAIL_TAKEN, field="email")
     return user
 
 
@@ -147,7 +143,7 @@ def update_user(
     if changes.get("is_active") is False:
         revoke_sessions(session=session, user=user)
         revoke_reset_links(session=session, user=user)
-    flush_unique(session, EMAIL_TAKEN)
+    flush_unique(session, EMAIL_TAKEN, field="email")
     return user
 
 
@@ -193,9 +189,10 @@ def change_password(
 ) -> None:
     ok, _ = hasher.verify(current_password, user.hashed_password)
     if not ok:
-        raise BadRequest("Incorrect password")
+        raise BadRequest("Incorrect password", {"current_password": "Incorrect password"})
     if current_password == new_password:
-        raise BadRequest("The new password must differ from the current one")
+        same = "The new password must differ from the current one"
+        raise BadRequest(same, {"new_password": same})
     set_password(session=session, hasher=hasher, user=user, password=new_password)
     session.flush()
 

@@ -395,7 +395,7 @@ export type CreateGroupErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
     /**
      * Request body too large
      */
@@ -529,7 +529,7 @@ export type UpdateGroupErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
     /**
      * Request body too large
      */
@@ -651,6 +651,10 @@ export type ReadItemsData = {
          * How many records to return (at most 100; larger values are capped)
          */
         limit?: number;
+        /**
+         * Only items whose title or description contains this text (in any case)
+         */
+        q?: string;
     };
     url: '/items/';
 };
@@ -1042,7 +1046,7 @@ export type CancelJobErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
 };
 
 export type CancelJobError = CancelJobErrors[keyof CancelJobErrors];
@@ -1336,7 +1340,7 @@ export type CreateUserErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
     /**
      * Request body too large
      */
@@ -1443,7 +1447,7 @@ export type UpdateUserMeErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
     /**
      * Request body too large
      */
@@ -1533,7 +1537,7 @@ export type RegisterUserErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
     /**
      * Request body too large
      */
@@ -1671,7 +1675,7 @@ export type UpdateUserErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
     /**
      * Request body too large
      */
