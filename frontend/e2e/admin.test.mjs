@@ -106,7 +106,10 @@ e2e('an administrator deactivates an account, meets a duplicate email and remove
   await dialog.getByLabel('Email').fill(user.email)
   await dialog.getByLabel('Password').fill(unique('password'))
   await dialog.getByRole('button', { name: 'Create user' }).click()
-  await dialog.getByRole('alert').waitFor()
+  // The server's answer sits at the field it names, not in a banner.
+  await dialog.getByText('A user with this email already exists').waitFor()
+  assert.equal(await dialog.getByLabel('Email').getAttribute('aria-invalid'), 'true')
+  assert.equal(await dialog.getByRole('alert').count(), 0)
   await shot('duplicate-email')
   await dialog.getByRole('button', { name: 'Cancel' }).click()
 
