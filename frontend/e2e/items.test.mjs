@@ -1,7 +1,7 @@
 // Items, the example resource: a user's own list, with create, edit and delete.
 import assert from 'node:assert/strict'
 
-import { createUser, e2e, logIn } from './lib.mjs'
+import { createUser, e2e, logIn, rowAction } from './lib.mjs'
 
 e2e('a user creates, edits and deletes an item', async ({ page, shot }) => {
   const user = await createUser('items')
@@ -23,7 +23,7 @@ e2e('a user creates, edits and deletes an item', async ({ page, shot }) => {
   await row.getByRole('cell', { name: 'Milk, bread and coffee' }).waitFor()
   await shot('created')
 
-  await page.getByRole('button', { name: 'Edit Groceries' }).click()
+  await rowAction(page, 'Groceries', 'Edit')
   const edit = page.getByRole('dialog', { name: 'Edit item' })
   await edit.getByLabel('Title').fill('Groceries for Sunday')
   await edit.getByRole('button', { name: 'Save' }).click()
@@ -34,7 +34,7 @@ e2e('a user creates, edits and deletes an item', async ({ page, shot }) => {
   await page.getByRole('cell', { name: 'Groceries for Sunday', exact: true }).waitFor()
   await shot('edited')
 
-  await page.getByRole('button', { name: 'Delete Groceries for Sunday' }).click()
+  await rowAction(page, 'Groceries for Sunday', 'Delete')
   const confirm = page.getByRole('dialog', { name: 'Delete item' })
   await shot('confirm-delete')
   await confirm.getByRole('button', { name: 'Delete' }).click()

@@ -92,6 +92,12 @@ export function unique(prefix) {
   return `${prefix}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`
 }
 
+/** Pick an action from a row's action menu ("Actions for SUBJECT"). */
+export async function rowAction(page, subject, action) {
+  await page.getByRole('button', { name: `Actions for ${subject}`, exact: true }).click()
+  await page.getByRole('menuitem', { name: action, exact: true }).click()
+}
+
 // --- the API, for test data (what is under test goes through the browser) ----
 
 /** Call the API from the test itself: `{ status, body }`. */

@@ -1,18 +1,20 @@
 #!/usr/bin/env node
 // Screenshots of every page, desktop and phone, light and dark, for a person
-// to look at: node e2e/screenshots.mjs [OUTPUT_DIR] (default ./screenshots).
+// to look at: node e2e/screenshots.mjs [OUTPUT_DIR] (default $SCREENSHOTS_DIR or
+// ./screenshots).
 import { mkdirSync } from 'node:fs'
 import path from 'node:path'
 
 import { BASE_URL, launch, logIn, newPage } from './lib.mjs'
 
-const outDir = path.resolve(process.argv[2] ?? 'screenshots')
+const outDir = path.resolve(process.argv[2] ?? process.env.SCREENSHOTS_DIR ?? 'screenshots')
 mkdirSync(outDir, { recursive: true })
 
 const variants = [
-  { name: 'desktop-light', viewport: { width: 1280, height: 860 }, colorScheme: 'light' },
-  { name: 'desktop-dark', viewport: { width: 1280, height: 860 }, colorScheme: 'dark' },
+  { name: 'desktop-light', viewport: { width: 1280, height: 800 }, colorScheme: 'light' },
+  { name: 'desktop-dark', viewport: { width: 1280, height: 800 }, colorScheme: 'dark' },
   { name: 'phone-light', viewport: { width: 390, height: 844 }, colorScheme: 'light', isMobile: true, hasTouch: true },
+  { name: 'phone-dark', viewport: { width: 390, height: 844 }, colorScheme: 'dark', isMobile: true, hasTouch: true },
 ]
 
 const signedOut = [

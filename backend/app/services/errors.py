@@ -37,18 +37,18 @@ class NotFound(ServiceError):
 
 
 class Conflict(ServiceError):
-    """A unique value is taken (409)."""
+    """A unique value is taken (409); `errors` names the field that holds it."""
 
 
 class Unavailable(ServiceError):
     """A dependency (database, broker, mail server) is down (503)."""
 
 
-def flush_unique(session: Session, message: str) -> None:
+def flush_unique(session: Session, message: str, *, field: str | None = None) -> None:
     """Flush, turning a unique-constraint race (two requests taking the same value
-    at once, past the service's own check) into a Conflict."""
+    at once, past the service's own check) into a Conflict naming `field`."""
     try:
         session.flush()
     except IntegrityError as exc:
         session.rollback()
-        raise Conflict(message) from exc
+        raise Conflict(message, {field: message} if field else None) from exc

@@ -62,7 +62,7 @@ def _check_name(session: Session, name: str, *, except_id: int | None = None) ->
     if except_id is not None:
         query = query.where(Group.id != except_id)
     if session.scalar(query) is not None:
-        raise Conflict(NAME_TAKEN)
+        raise Conflict(NAME_TAKEN, {"name": NAME_TAKEN})
     return name
 
 
@@ -90,7 +90,7 @@ def create_group(
     group = Group(name=_check_name(session, name), description=description, grants=[], members=[])
     _set_permissions(group, permissions)
     session.add(group)
-    flush_unique(session, NAME_TAKEN)
+    flush_unique(session, NAME_TAKEN, field="name")
     return group
 
 
@@ -101,7 +101,7 @@ def update_group(*, session: Session, group: Group, changes: Mapping[str, Any]) 
         group.description = changes["description"]
     if changes.get("permissions") is not None:
         _set_permissions(group, changes["permissions"])
-    flush_unique(session, NAME_TAKEN)
+    flush_unique(session, NAME_TAKEN, field="name")
     return group
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.db.pages import paginate
+from app.db.search import contains_text
 from app.models import Item, User
 from app.services.errors import InvalidInput, NotFound, PermissionDenied
 from app.services.permissions import Permission, has_permission
@@ -16,11 +17,18 @@ from app.services.permissions import Permission, has_permission
 ITEM_NOT_FOUND = "Item not found"
 
 
-def list_items(*, session: Session, viewer: User, skip: int, limit: int) -> tuple[list[Item], int]:
-    """Newest first: the viewer's own, or everyone's with items:read_all."""
+def list_items(
+    *, session: Session, viewer: User, skip: int, limit: int, text: str | None = None
+) -> tuple[list[Item], int]:
+    """Newest first: the viewer's own, or everyone's with items:read_all; with
+    `text`, only those whose title or description contains it (in any case)."""
     query = select(Item).order_by(Item.created_at.desc(), Item.id.desc())
     if not has_permission(viewer, Permission.ITEMS_READ_ALL):
         query = query.where(Item.owner_id == viewer.id)
+    if text:
+        query = query.where(
+            or_(contains_text(Item.title, text), contains_text(Item.description, text))
+        )
     return paginate(session, query, skip=skip, limit=limit)
 
 

@@ -13,6 +13,7 @@ from app.core import passwords
 from app.core.security import PasswordHasher, new_security_stamp
 from app.db.base import utcnow
 from app.db.pages import paginate
+from app.db.search import like_pattern
 from app.models import Group, PasswordResetToken, RefreshToken, User
 from app.services.errors import BadRequest, Conflict, InvalidInput, flush_unique
 
@@ -44,12 +45,6 @@ def check_password_rules(password: str, field: str = "password") -> None:
 
 def _with_groups() -> Any:
     return selectinload(User.groups).selectinload(Group.grants)
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, with its wildcards escaped (escape='\\')."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 # Built once: get_user runs on every authenticated request, and building the
@@ -89,10 +84,11 @@ def get_user_by_email(*, session: Session, email: str) -> User | None:
 def list_users(
     *, session: Session, skip: int, limit: int, email_contains: str | None = None
 ) -> tuple[list[User], int]:
+    """Newest first, like every list (the id breaks ties between equal times)."""
     query = select(User)
     if email_contains:
         query = query.where(User.email.like(like_pattern(email_contains.lower()), escape="\\"))
-    query = query.options(_with_groups()).order_by(User.id)
+    query = query.options(_with_groups()).order_by(User.created_at.desc(), User.id.desc())
     return paginate(session, query, skip=skip, limit=limit)
 
 
@@ -101,7 +97,7 @@ def _ensure_email_free(session: Session, email: str, *, except_id: int | None = 
     if except_id is not None:
         query = query.where(User.id != except_id)
     if session.scalar(query) is not None:
-        raise Conflict(EMAIL_TAKEN)
+        raise Conflict(EMAIL_TAKEN, {"email": EMAIL_TAKEN})
 
 
 def create_user(
@@ -126,7 +122,7 @@ def create_user(
         groups=[],
     )
     session.add(user)
-    flush_unique(session, EMAIL_TAKEN)
+    flush_unique(session, EMAIL_TAKEN, field="email")
     return user
 
 
@@ -152,7 +148,7 @@ def update_user(
     if changes.get("is_active") is False:
         revoke_sessions(session=session, user=user)
         revoke_reset_links(session=session, user=user)
-    flush_unique(session, EMAIL_TAKEN)
+    flush_unique(session, EMAIL_TAKEN, field="email")
     return user
 
 
@@ -198,9 +194,10 @@ def change_password(
 ) -> None:
     ok, _ = hasher.verify(current_password, user.hashed_password)
     if not ok:
-        raise BadRequest("Incorrect password")
+        raise BadRequest("Incorrect password", {"current_password": "Incorrect password"})
     if current_password == new_password:
-        raise BadRequest("The new password must differ from the current one")
+        same = "The new password must differ from the current one"
+        raise BadRequest(same, {"new_password": same})
     set_password(session=session, hasher=hasher, user=user, password=new_password)
     session.flush()
 

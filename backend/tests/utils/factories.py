@@ -72,8 +72,10 @@ def make_group(
     return group
 
 
-def make_item(session: Session, owner: User, *, title: str = "An item") -> Item:
-    item = Item(title=title, description="Some text", owner_id=owner.id)
+def make_item(
+    session: Session, owner: User, *, title: str = "An item", description: str | None = "Some text"
+) -> Item:
+    item = Item(title=title, description=description, owner_id=owner.id)
     session.add(item)
     session.commit()
     return item

@@ -410,7 +410,7 @@ export type CreateGroupErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
     /**
      * Request body too large
      */
@@ -544,7 +544,7 @@ export type UpdateGroupErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
     /**
      * Request body too large
      */
@@ -666,6 +666,10 @@ export type ReadItemsData = {
          * How many records to return (at most 100; larger values are capped)
          */
         limit?: number;
+        /**
+         * Only items whose title or description contains this text (in any case)
+         */
+        q?: string;
     };
     url: '/items/';
 };
@@ -1057,7 +1061,7 @@ export type CancelJobErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
 };
 
 export type CancelJobError = CancelJobErrors[keyof CancelJobErrors];
@@ -1351,7 +1355,7 @@ export type CreateUserErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
     /**
      * Request body too large
      */
@@ -1458,7 +1462,7 @@ export type UpdateUserMeErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
     /**
      * Request body too large
      */
@@ -1548,7 +1552,7 @@ export type RegisterUserErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
     /**
      * Request body too large
      */
@@ -1686,7 +1690,7 @@ export type UpdateUserErrors = {
     /**
      * Conflict with an existing value
      */
-    409: Error;
+    409: ValidationError;
     /**
      * Request body too large
      */

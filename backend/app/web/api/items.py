@@ -12,7 +12,14 @@ from app.services import items
 from app.web.auth import current_user
 from app.web.db import session
 
-from .schema import checked_id, errors, page_args, pagination_parser, register_common_models
+from .schema import (
+    checked_id,
+    errors,
+    page_args,
+    pagination_parser,
+    register_common_models,
+    search_text,
+)
 from .shapes import answer, document, read_body
 
 ns = Namespace("items", description="Items, the example resource")
@@ -23,6 +30,12 @@ items_page_model = document(ns, ItemsPage)
 item_create_model = document(ns, ItemCreate)
 item_update_model = document(ns, ItemUpdate)
 list_parser = pagination_parser()
+list_parser.add_argument(
+    "q",
+    type=search_text,
+    location="args",
+    help="Only items whose title or description contains this text (in any case)",
+)
 
 
 @ns.route("/")
@@ -36,7 +49,7 @@ class ItemList(Resource):
         user = current_user()
         args = page_args(list_parser)
         found, count = items.list_items(
-            session=session(), viewer=user, skip=args["skip"], limit=args["limit"]
+            session=session(), viewer=user, skip=args["skip"], limit=args["limit"], text=args["q"]
         )
         return answer(ItemsPage, {"data": found, "count": count})
 

@@ -52,7 +52,8 @@ def errors(ns: Namespace, *codes: int) -> Callable[[F], F]:
 
     def decorate(func: F) -> F:
         for code in codes:
-            model = validation_error_model if code in (400, 422) else error_model
+            # These may name the fields at fault (a taken email is a 409 naming `email`).
+            model = validation_error_model if code in (400, 409, 422) else error_model
             func = ns.response(code, ERROR_DESCRIPTIONS[code], model)(func)
         return func
 

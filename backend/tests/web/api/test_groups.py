@@ -124,7 +124,9 @@ def test_create_group_with_taken_name_in_any_case_returns_409(
     client: FlaskClient, db: Session, superuser_headers: dict[str, str], name: str
 ) -> None:
     make_group(db, name="Staff")
-    assert_error(client.post(GROUPS, json={"name": name}, headers=superuser_headers), 409)
+    assert_error(
+        client.post(GROUPS, json={"name": name}, headers=superuser_headers), 409, field="name"
+    )
 
 
 @pytest.mark.parametrize("name", ["", "   "])

@@ -134,6 +134,36 @@ def test_read_items_lists_newest_first_in_pages(
     assert _titles(client, user_headers, "?skip=5") == []
 
 
+def test_read_items_filters_by_text_in_title_or_description_without_regard_to_case(
+    client: FlaskClient, db: Session, user: User, superuser: User, user_headers: dict[str, str]
+) -> None:
+    make_item(db, user, title="Weekly Groceries")
+    make_item(db, user, title="Errands", description="buy GROCERIES and stamps")
+    make_item(db, user, title="Taxes", description=None)
+    make_item(db, superuser, title="groceries of someone else")
+    body = client.get(ITEMS, query_string={"q": "grocer"}, headers=user_headers).get_json()
+    assert [item["title"] for item in body["data"]] == ["Errands", "Weekly Groceries"]
+    assert body["count"] == 2
+    assert _titles(client, user_headers, "?q=") == ["Taxes", "Errands", "Weekly Groceries"]
+
+
+@pytest.mark.parametrize("text", ["%", "_", "\\"])
+def test_read_items_treats_wildcards_in_search_literally(
+    client: FlaskClient, db: Session, user: User, user_headers: dict[str, str], text: str
+) -> None:
+    make_item(db, user, title="Plain title", description="plain text")
+    response = client.get(ITEMS, query_string={"q": text}, headers=user_headers)
+    assert response.status_code == 200
+    assert response.get_json() == {"data": [], "count": 0}
+
+
+def test_read_items_with_control_characters_in_search_returns_400(
+    client: FlaskClient, user_headers: dict[str, str]
+) -> None:
+    response = client.get(ITEMS, query_string={"q": "a\x00b"}, headers=user_headers)
+    assert_error(response, 400, field="q")
+
+
 def test_read_items_caps_limit_at_100(
     client: FlaskClient, db: Session, user: User, user_headers: dict[str, str]
 ) -> None:

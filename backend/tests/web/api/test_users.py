@@ -59,6 +59,20 @@ def test_read_users_caps_limit_at_100(
     assert body["count"] == 106
 
 
+def test_read_users_lists_newest_first(
+    client: FlaskClient, db: Session, runtime: Runtime, superuser_headers: dict[str, str]
+) -> None:
+    older = make_user(db, runtime, email="older@example.com")
+    newer = make_user(db, runtime, email="newer@example.com")
+    # Created in the same instant: the id decides.
+    newer.created_at = older.created_at
+    db.commit()
+    body = client.get(USERS + "?email=er@", headers=superuser_headers).get_json()
+    assert [u["email"] for u in body["data"]] == ["newer@example.com", "older@example.com"]
+    first = client.get(USERS + "?limit=1", headers=superuser_headers).get_json()
+    assert first["data"][0]["email"] == "newer@example.com"
+
+
 def test_read_users_filters_by_email_text_without_regard_to_case(
     client: FlaskClient, db: Session, runtime: Runtime, superuser_headers: dict[str, str]
 ) -> None:
@@ -191,7 +205,7 @@ def test_create_user_with_taken_email_in_any_case_returns_409(
     response = client.post(
         USERS, json={"email": email, "password": "a-long-password"}, headers=superuser_headers
     )
-    assert_error(response, 409)
+    assert_error(response, 409, field="email")
 
 
 @pytest.mark.parametrize("length", [8, 128])
@@ -255,7 +269,7 @@ def test_signup_with_taken_email_returns_409(client: FlaskClient, user: User) ->
     response = client.post(
         USERS + "signup", json={"email": "JANE@example.com", "password": "a-long-password"}
     )
-    assert_error(response, 409)
+    assert_error(response, 409, field="email")
 
 
 def test_signup_when_registration_closed_returns_403(runtime: Runtime, db: Session) -> None:
@@ -350,7 +364,7 @@ def test_update_user_me_to_taken_email_returns_409(
         json={"email": "ADMIN@example.com", "current_password": DEFAULT_PASSWORD},
         headers=user_headers,
     )
-    assert_error(response, 409)
+    assert_error(response, 409, field="email")
 
 
 @pytest.mark.parametrize(
@@ -400,7 +414,7 @@ def test_update_password_me_with_wrong_current_password_returns_400(
         json={"current_password": "wrong-password", "new_password": "a-new-password"},
         headers=user_headers,
     )
-    assert_error(response, 400)
+    assert_error(response, 400, field="current_password")
     assert client.get(USERS + "me", headers=user_headers).status_code == 200
 
 
@@ -556,7 +570,7 @@ def test_update_user_to_taken_email_returns_409(
     response = client.patch(
         f"{USERS}{user.id}", json={"email": "Admin@Example.com"}, headers=superuser_headers
     )
-    assert_error(response, 409)
+    assert_error(response, 409, field="email")
 
 
 def test_update_user_deactivating_oneself_returns_403(

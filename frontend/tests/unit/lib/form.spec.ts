@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 
 import { ApiError } from '@/api/errors'
-import { useForm } from '@/lib/form'
+import { placeServerError, useForm } from '@/lib/form'
 import { email, required } from '@/lib/validation'
 
 function signupForm() {
@@ -40,20 +40,33 @@ describe('useForm', () => {
     expect(form.formError.value).toBe('')
   })
 
-  it('places server errors beside their fields and the message above the form', async () => {
+  it('places server errors beside their fields, with no banner when each found its field', async () => {
     const form = signupForm()
     form.values.email = 'taken@example.com'
 
     const ok = await form.submit(async () => {
+      throw new ApiError('A user with this email already exists', 409, {
+        email: 'A user with this email already exists',
+      })
+    })
+
+    expect(ok).toBe(false)
+    expect(form.errors.email).toBe('A user with this email already exists')
+    expect(form.formError.value).toBe('')
+  })
+
+  it('keeps a banner for what names no field of the form', async () => {
+    const form = signupForm()
+    form.values.email = 'taken@example.com'
+
+    await form.submit(async () => {
       throw new ApiError('Input payload validation failed', 422, {
         email: 'A user with this email already exists',
         password: 'Must be at least 8 characters',
       })
     })
 
-    expect(ok).toBe(false)
     expect(form.errors.email).toBe('A user with this email already exists')
-    // A field the form does not have still reaches the user.
     expect(form.formError.value).toBe('Input payload validation failed Must be at least 8 characters')
   })
 
@@ -66,5 +79,21 @@ describe('useForm', () => {
     })
 
     expect(form.formError.value).toBe('Could not reach the server. Check your connection and try again.')
+  })
+})
+
+describe('placeServerError', () => {
+  it('puts a message naming no field in the banner', () => {
+    const placed = placeServerError(new ApiError('Incorrect password', 400), ['current_password'])
+    expect(placed).toEqual({ fields: {}, banner: 'Incorrect password' })
+  })
+
+  it('finds the field of an entry ("permissions.1") and of a name the server spells otherwise', () => {
+    const error = new ApiError('Invalid input', 422, {
+      'permissions.1': 'Unknown permission',
+      new_password: 'Too short',
+    })
+    const placed = placeServerError(error, ['permissions', 'password'], { new_password: 'password' })
+    expect(placed).toEqual({ fields: { permissions: 'Unknown permission', password: 'Too short' }, banner: '' })
   })
 })
