@@ -71,36 +71,69 @@ check_native_ports() {
     "or move make dev: ${variable%)}=<a free port> make dev (or set it in .env)"
 }
 
+# The frontend's packages install in the background (FRONTEND_INSTALL_PID), their
+# output in a log shown if it fails, while the Python environments are made: the
+# two longest steps of a first start, side by side.
+start_frontend_install() {
+  FRONTEND_INSTALL_LOG="$ROOT_DIR/.cache/frontend-install.log"
+  mkdir -p "${FRONTEND_INSTALL_LOG%/*}"
+  "$ROOT_DIR/scripts/frontend.sh" install >"$FRONTEND_INSTALL_LOG" 2>&1 &
+  FRONTEND_INSTALL_PID=$!
+}
+
+wait_frontend_install() {
+  if ! wait "$FRONTEND_INSTALL_PID"; then
+    cat "$FRONTEND_INSTALL_LOG" >&2
+    die "installing the frontend's packages failed (log: ${FRONTEND_INSTALL_LOG#"$ROOT_DIR"/})"
+  fi
+  # Its "installing" line, when it installed anything.
+  grep -a '==>' "$FRONTEND_INSTALL_LOG" >&2 || true
+}
+
 native_dev() {
-  local -a processes=(proxy api worker frontend mail) lines
+  local -a processes=(proxy frontend api) lines ready pings
   export API_PORT="${API_PORT:-8001}" FRONTEND_PORT="${FRONTEND_PORT:-5173}"
   local -a ports=(HTTP_PORT API_PORT FRONTEND_PORT MAIL_SINK_SMTP_PORT MAIL_SINK_WEB_PORT)
+  local flower=0
   if [[ -n "${CELERY_BROKER_URL:-}${REDIS_URL:-}" && -n "${FLOWER_BASIC_AUTH:-}" ]]; then
+    flower=1
     ports+=(FLOWER_PORT)
   fi
   check_native_ports "${ports[@]}"
+  start_frontend_install
   ensure_venv
   # Every worker module runs, each from its own environment (Procfile.dev: worker-<name>).
   ensure_module_venvs
+  # The Celery node each worker process runs (Procfile.dev: -n <module>@%h).
+  processes+=(worker)
+  pings=(--ping worker=celery)
   local module
   for module in $(worker_modules); do
     processes+=("worker-$module")
+    pings+=(--ping "worker-$module=$module")
   done
-  export API_PORT="${API_PORT:-8001}"
-  export FRONTEND_PORT="${FRONTEND_PORT:-5173}"
+  processes+=(mail)
   # The API sits behind the proxy: trust its X-Forwarded-* headers.
   export PROXY_COUNT="${PROXY_COUNT:-1}"
   export FRONTEND_HOST="${FRONTEND_HOST:-http://localhost:$HTTP_PORT}"
   export MAIL_SINK_SMTP_PORT
-  export BEAT_SCHEDULE_FILE="$ROOT_DIR/backend/data/celerybeat-schedule"
+  export BEAT_SCHEDULE_FILE="${BEAT_SCHEDULE_FILE:-$ROOT_DIR/backend/data/celerybeat-schedule}"
   # Unless a real mail server is configured, every email goes to the sink.
   if [[ -z "${SMTP_HOST:-}" ]]; then
     export EMAIL_BACKEND=smtp SMTP_HOST=127.0.0.1 SMTP_PORT="$MAIL_SINK_SMTP_PORT" SMTP_TLS=false
   fi
+  # Ready once the page and the API answer through the proxy, the mail sink
+  # answers and every worker answers a ping.
+  ready=(
+    --ready "app page=http://127.0.0.1:$HTTP_PORT/"
+    --ready "API=http://127.0.0.1:$HTTP_PORT/api/v1/utils/health-check/"
+    --ready "mail sink=http://127.0.0.1:$MAIL_SINK_WEB_PORT/"
+  )
   mapfile -t lines < <(common_urls)
   # Flower watches a broker's events: the embedded one has none to show.
-  if [[ -n "${CELERY_BROKER_URL:-}${REDIS_URL:-}" && -n "${FLOWER_BASIC_AUTH:-}" ]]; then
+  if ((flower)); then
     processes+=(flower)
+    ready+=(--ready "Flower=http://127.0.0.1:$FLOWER_PORT/healthcheck")
     lines+=("Flower=http://localhost:$FLOWER_PORT/ (login: FLOWER_BASIC_AUTH)")
   else
     lines+=("Flower=off (needs REDIS_URL or CELERY_BROKER_URL, and FLOWER_BASIC_AUTH)")
@@ -111,10 +144,20 @@ native_dev() {
   )
   cd "$ROOT_DIR/backend"
   mkdir -p data
-  python -m app prestart
-  banner native "${lines[@]}"
-  exec honcho --procfile "$ROOT_DIR/scripts/Procfile.dev" --app-root "$ROOT_DIR/backend" \
-    start "${processes[@]}"
+  local prestart_log
+  if ! prestart_log="$(python -m app prestart 2>&1)"; then
+    printf '%s\n' "$prestart_log" >&2
+    die "preparing the database failed (python -m app prestart)"
+  fi
+  # Of its log, only what it changed: migrations run, the superuser created.
+  grep -e 'Running upgrade' -e 'created first superuser' <<<"$prestart_log" >&2 || true
+  wait_frontend_install
+  local line banner=(--banner "Mode=native")
+  for line in "${lines[@]}"; do
+    banner+=(--banner "$line")
+  done
+  exec python -m app.devtools.supervisor --procfile "$ROOT_DIR/scripts/Procfile.dev" \
+    --cwd "$ROOT_DIR/backend" "${ready[@]}" "${pings[@]}" "${banner[@]}" "${processes[@]}"
 }
 
 # The settings compose requires, when .env does not give them: the values of
