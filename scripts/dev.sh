@@ -172,12 +172,38 @@ export_dev_defaults() {
   fi
 }
 
+# Build each image of the stack once (the worker's serves the worker, the
+# scheduler and Flower: one build per image, not per service), quietly: the full
+# output in a log, shown when a build fails.
+build_images() {
+  local logfile="$ROOT_DIR/.cache/compose-build.log" started=$SECONDS
+  local -a builds
+  mkdir -p "${logfile%/*}"
+  # The first service with a build section for each image, in compose's order.
+  mapfile -t builds < <("$@" config --format json | python3 -c '
+import json, sys
+seen = set()
+for name, service in json.load(sys.stdin)["services"].items():
+    if "build" in service and service.get("image") not in seen:
+        seen.add(service.get("image"))
+        print(name)')
+  log "building the images of ${builds[*]} (log: ${logfile#"$ROOT_DIR"/})"
+  if ! "$@" --progress plain build "${builds[@]}" >"$logfile" 2>&1; then
+    tail -n 40 "$logfile" >&2
+    die "building the images failed (log: ${logfile#"$ROOT_DIR"/})"
+  fi
+  log "images built in $((SECONDS - started)) s"
+}
+
 docker_dev() {
-  local pgadmin_image="${PGADMIN_IMAGE:-dpage/pgadmin4:9}" pgadmin_line
+  local pgadmin_image="${PGADMIN_IMAGE:-dpage/pgadmin4:9}" pgadmin_line engine_line stop_line
   local -a compose services lines
+  local started=$SECONDS
   ensure_docker_engine
   ensure_base_images
   export_dev_defaults
+  # Email links point at the port the site is on (compose.dev.yaml passes it on).
+  export FRONTEND_HOST="${FRONTEND_HOST:-http://localhost:$HTTP_PORT}"
   compose=(docker compose --project-directory "$ROOT_DIR"
     -f "$ROOT_DIR/compose/compose.yaml" -f "$ROOT_DIR/compose/compose.dev.yaml")
   mapfile -t services < <("${compose[@]}" config --services)
@@ -188,23 +214,39 @@ docker_dev() {
     mapfile -t services < <(printf '%s\n' "${services[@]}" | grep -vx pgadmin)
     pgadmin_line="off ($pgadmin_image is not here and cannot be pulled)"
   fi
-  log "building the images and starting the stack (docker compose up --build)"
-  "${compose[@]}" up --build --detach --wait --wait-timeout 600 "${services[@]}" ||
+  build_images "${compose[@]}"
+  log "starting the stack; ready once every service is healthy"
+  "${compose[@]}" up --no-build --detach --wait --wait-timeout 600 --quiet-pull "${services[@]}" \
+    >/dev/null 2>"$ROOT_DIR/.cache/compose-up.log" || {
+    cat "$ROOT_DIR/.cache/compose-up.log" >&2
     die "the development stack did not come up: ${compose[*]} logs"
+  }
   mapfile -t lines < <(common_urls)
+  # A new shell talks to the engine the default socket names: the stop command
+  # names this one when it is another (the project's private one, say).
+  stop_line="${compose[*]} down -v"
+  if [[ -n "${DOCKER_HOST:-}" ]]; then
+    stop_line="DOCKER_HOST=$DOCKER_HOST $stop_line"
+  fi
+  engine_line="${DOCKER_HOST:-the default socket}"
+  if [[ "$(type -t using_private_docker_engine)" == function ]] && using_private_docker_engine; then
+    engine_line="the project's private engine, DOCKER_HOST=$DOCKER_HOST (make docker-stop stops it)"
+  fi
   lines+=(
     "Flower=http://localhost:$FLOWER_PORT/ (login: FLOWER_BASIC_AUTH)"
     "pgAdmin=$pgadmin_line"
     "PostgreSQL=127.0.0.1:${POSTGRES_PORT:-5432} (${POSTGRES_USER:-app}, database ${POSTGRES_DB:-app})"
     "Superuser=$FIRST_SUPERUSER"
-    "Stop=Ctrl-C stops the containers; ${compose[*]} down -v removes them and their data"
+    "Engine=$engine_line"
+    "Stop=Ctrl-C stops the containers; $stop_line removes them and their data"
   )
   banner "docker (compose project ${STACK_NAME:-app})" "${lines[@]}"
+  log "ready in $((SECONDS - started)) s"
   # The logs in the foreground; Ctrl-C ends them, then the containers stop.
   trap ':' INT
-  "${compose[@]}" logs --follow --tail 20 "${services[@]}" || true
+  "${compose[@]}" logs --follow --since 1s "${services[@]}" || true
   log "stopping the containers"
-  "${compose[@]}" stop
+  "${compose[@]}" stop 2>/dev/null
 }
 
 main() {
