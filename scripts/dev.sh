@@ -179,20 +179,30 @@ build_images() {
   local logfile="$ROOT_DIR/.cache/compose-build.log" started=$SECONDS
   local -a builds
   mkdir -p "${logfile%/*}"
-  # The first service with a build section for each image, in compose's order.
+  # For each image, the first service with a build section: "service image" lines.
   mapfile -t builds < <("$@" config --format json | python3 -c '
 import json, sys
 seen = set()
 for name, service in json.load(sys.stdin)["services"].items():
     if "build" in service and service.get("image") not in seen:
         seen.add(service.get("image"))
-        print(name)')
-  log "building the images of ${builds[*]} (log: ${logfile#"$ROOT_DIR"/})"
+        print(name, service.get("image"))')
+  log "building ${builds[*]#* } (log: ${logfile#"$ROOT_DIR"/})"
+  builds=("${builds[@]%% *}")
   if ! "$@" --progress plain build "${builds[@]}" >"$logfile" 2>&1; then
     tail -n 40 "$logfile" >&2
     die "building the images failed (log: ${logfile#"$ROOT_DIR"/})"
   fi
   log "images built in $((SECONDS - started)) s"
+}
+
+# Wait up to two minutes for URL to answer 2xx or 3xx.
+wait_for_url() {
+  local url="$1" deadline=$((SECONDS + 120))
+  until curl --noproxy '*' -fsS -o /dev/null --max-time 5 "$url" 2>/dev/null; do
+    ((SECONDS < deadline)) || die "$url did not answer within 2 minutes"
+    sleep 0.5
+  done
 }
 
 docker_dev() {
@@ -221,6 +231,10 @@ docker_dev() {
     cat "$ROOT_DIR/.cache/compose-up.log" >&2
     die "the development stack did not come up: ${compose[*]} logs"
   }
+  # The API's check is its port (compose.dev.yaml): ask it, and the page, as a
+  # browser would.
+  wait_for_url "http://127.0.0.1:$HTTP_PORT/api/v1/utils/health-check/"
+  wait_for_url "http://127.0.0.1:$HTTP_PORT/"
   mapfile -t lines < <(common_urls)
   # A new shell talks to the engine the default socket names: the stop command
   # names this one when it is another (the project's private one, say).
