@@ -71,36 +71,69 @@ check_native_ports() {
     "or move make dev: ${variable%)}=<a free port> make dev (or set it in .env)"
 }
 
+# The frontend's packages install in the background (FRONTEND_INSTALL_PID), their
+# output in a log shown if it fails, while the Python environments are made: the
+# two longest steps of a first start, side by side.
+start_frontend_install() {
+  FRONTEND_INSTALL_LOG="$ROOT_DIR/.cache/frontend-install.log"
+  mkdir -p "${FRONTEND_INSTALL_LOG%/*}"
+  "$ROOT_DIR/scripts/frontend.sh" install >"$FRONTEND_INSTALL_LOG" 2>&1 &
+  FRONTEND_INSTALL_PID=$!
+}
+
+wait_frontend_install() {
+  if ! wait "$FRONTEND_INSTALL_PID"; then
+    cat "$FRONTEND_INSTALL_LOG" >&2
+    die "installing the frontend's packages failed (log: ${FRONTEND_INSTALL_LOG#"$ROOT_DIR"/})"
+  fi
+  # Its "installing" line, when it installed anything.
+  grep -a '==>' "$FRONTEND_INSTALL_LOG" >&2 || true
+}
+
 native_dev() {
-  local -a processes=(proxy api worker frontend mail) lines
+  local -a processes=(proxy frontend api) lines ready pings
   export API_PORT="${API_PORT:-8001}" FRONTEND_PORT="${FRONTEND_PORT:-5173}"
   local -a ports=(HTTP_PORT API_PORT FRONTEND_PORT MAIL_SINK_SMTP_PORT MAIL_SINK_WEB_PORT)
+  local flower=0
   if [[ -n "${CELERY_BROKER_URL:-}${REDIS_URL:-}" && -n "${FLOWER_BASIC_AUTH:-}" ]]; then
+    flower=1
     ports+=(FLOWER_PORT)
   fi
   check_native_ports "${ports[@]}"
+  start_frontend_install
   ensure_venv
   # Every worker module runs, each from its own environment (Procfile.dev: worker-<name>).
   ensure_module_venvs
+  # The Celery node each worker process runs (Procfile.dev: -n <module>@%h).
+  processes+=(worker)
+  pings=(--ping worker=celery)
   local module
   for module in $(worker_modules); do
     processes+=("worker-$module")
+    pings+=(--ping "worker-$module=$module")
   done
-  export API_PORT="${API_PORT:-8001}"
-  export FRONTEND_PORT="${FRONTEND_PORT:-5173}"
+  processes+=(mail)
   # The API sits behind the proxy: trust its X-Forwarded-* headers.
   export PROXY_COUNT="${PROXY_COUNT:-1}"
   export FRONTEND_HOST="${FRONTEND_HOST:-http://localhost:$HTTP_PORT}"
   export MAIL_SINK_SMTP_PORT
-  export BEAT_SCHEDULE_FILE="$ROOT_DIR/backend/data/celerybeat-schedule"
+  export BEAT_SCHEDULE_FILE="${BEAT_SCHEDULE_FILE:-$ROOT_DIR/backend/data/celerybeat-schedule}"
   # Unless a real mail server is configured, every email goes to the sink.
   if [[ -z "${SMTP_HOST:-}" ]]; then
     export EMAIL_BACKEND=smtp SMTP_HOST=127.0.0.1 SMTP_PORT="$MAIL_SINK_SMTP_PORT" SMTP_TLS=false
   fi
+  # Ready once the page and the API answer through the proxy, the mail sink
+  # answers and every worker answers a ping.
+  ready=(
+    --ready "app page=http://127.0.0.1:$HTTP_PORT/"
+    --ready "API=http://127.0.0.1:$HTTP_PORT/api/v1/utils/health-check/"
+    --ready "mail sink=http://127.0.0.1:$MAIL_SINK_WEB_PORT/"
+  )
   mapfile -t lines < <(common_urls)
   # Flower watches a broker's events: the embedded one has none to show.
-  if [[ -n "${CELERY_BROKER_URL:-}${REDIS_URL:-}" && -n "${FLOWER_BASIC_AUTH:-}" ]]; then
+  if ((flower)); then
     processes+=(flower)
+    ready+=(--ready "Flower=http://127.0.0.1:$FLOWER_PORT/healthcheck")
     lines+=("Flower=http://localhost:$FLOWER_PORT/ (login: FLOWER_BASIC_AUTH)")
   else
     lines+=("Flower=off (needs REDIS_URL or CELERY_BROKER_URL, and FLOWER_BASIC_AUTH)")
@@ -111,10 +144,20 @@ native_dev() {
   )
   cd "$ROOT_DIR/backend"
   mkdir -p data
-  python -m app prestart
-  banner native "${lines[@]}"
-  exec honcho --procfile "$ROOT_DIR/scripts/Procfile.dev" --app-root "$ROOT_DIR/backend" \
-    start "${processes[@]}"
+  local prestart_log
+  if ! prestart_log="$(python -m app prestart 2>&1)"; then
+    printf '%s\n' "$prestart_log" >&2
+    die "preparing the database failed (python -m app prestart)"
+  fi
+  # Of its log, only what it changed: migrations run, the superuser created.
+  grep -e 'Running upgrade' -e 'created first superuser' <<<"$prestart_log" >&2 || true
+  wait_frontend_install
+  local line banner=(--banner "Mode=native")
+  for line in "${lines[@]}"; do
+    banner+=(--banner "$line")
+  done
+  exec python -m app.devtools.supervisor --procfile "$ROOT_DIR/scripts/Procfile.dev" \
+    --cwd "$ROOT_DIR/backend" "${ready[@]}" "${pings[@]}" "${banner[@]}" "${processes[@]}"
 }
 
 # The settings compose requires, when .env does not give them: the values of
@@ -129,12 +172,48 @@ export_dev_defaults() {
   fi
 }
 
+# Build each image of the stack once (the worker's serves the worker, the
+# scheduler and Flower: one build per image, not per service), quietly: the full
+# output in a log, shown when a build fails.
+build_images() {
+  local logfile="$ROOT_DIR/.cache/compose-build.log" started=$SECONDS
+  local -a builds
+  mkdir -p "${logfile%/*}"
+  # For each image, the first service with a build section: "service image" lines.
+  mapfile -t builds < <("$@" config --format json | python3 -c '
+import json, sys
+seen = set()
+for name, service in json.load(sys.stdin)["services"].items():
+    if "build" in service and service.get("image") not in seen:
+        seen.add(service.get("image"))
+        print(name, service.get("image"))')
+  log "building ${builds[*]#* } (log: ${logfile#"$ROOT_DIR"/})"
+  builds=("${builds[@]%% *}")
+  if ! "$@" --progress plain build "${builds[@]}" >"$logfile" 2>&1; then
+    tail -n 40 "$logfile" >&2
+    die "building the images failed (log: ${logfile#"$ROOT_DIR"/})"
+  fi
+  log "images built in $((SECONDS - started)) s"
+}
+
+# Wait up to two minutes for URL to answer 2xx or 3xx.
+wait_for_url() {
+  local url="$1" deadline=$((SECONDS + 120))
+  until curl --noproxy '*' -fsS -o /dev/null --max-time 5 "$url" 2>/dev/null; do
+    ((SECONDS < deadline)) || die "$url did not answer within 2 minutes"
+    sleep 0.5
+  done
+}
+
 docker_dev() {
-  local pgadmin_image="${PGADMIN_IMAGE:-dpage/pgadmin4:9}" pgadmin_line
+  local pgadmin_image="${PGADMIN_IMAGE:-dpage/pgadmin4:9}" pgadmin_line engine_line stop_line
   local -a compose services lines
+  local started=$SECONDS
   ensure_docker_engine
   ensure_base_images
   export_dev_defaults
+  # Email links point at the port the site is on (compose.dev.yaml passes it on).
+  export FRONTEND_HOST="${FRONTEND_HOST:-http://localhost:$HTTP_PORT}"
   compose=(docker compose --project-directory "$ROOT_DIR"
     -f "$ROOT_DIR/compose/compose.yaml" -f "$ROOT_DIR/compose/compose.dev.yaml")
   mapfile -t services < <("${compose[@]}" config --services)
@@ -145,23 +224,43 @@ docker_dev() {
     mapfile -t services < <(printf '%s\n' "${services[@]}" | grep -vx pgadmin)
     pgadmin_line="off ($pgadmin_image is not here and cannot be pulled)"
   fi
-  log "building the images and starting the stack (docker compose up --build)"
-  "${compose[@]}" up --build --detach --wait --wait-timeout 600 "${services[@]}" ||
+  build_images "${compose[@]}"
+  log "starting the stack; ready once every service is healthy"
+  "${compose[@]}" up --no-build --detach --wait --wait-timeout 600 --quiet-pull "${services[@]}" \
+    >/dev/null 2>"$ROOT_DIR/.cache/compose-up.log" || {
+    cat "$ROOT_DIR/.cache/compose-up.log" >&2
     die "the development stack did not come up: ${compose[*]} logs"
+  }
+  # The API's check is its port (compose.dev.yaml): ask it, and the page, as a
+  # browser would.
+  wait_for_url "http://127.0.0.1:$HTTP_PORT/api/v1/utils/health-check/"
+  wait_for_url "http://127.0.0.1:$HTTP_PORT/"
   mapfile -t lines < <(common_urls)
+  # A new shell talks to the engine the default socket names: the stop command
+  # names this one when it is another (the project's private one, say).
+  stop_line="${compose[*]} down -v"
+  if [[ -n "${DOCKER_HOST:-}" ]]; then
+    stop_line="DOCKER_HOST=$DOCKER_HOST $stop_line"
+  fi
+  engine_line="${DOCKER_HOST:-the default socket}"
+  if [[ "$(type -t using_private_docker_engine)" == function ]] && using_private_docker_engine; then
+    engine_line="the project's private engine, DOCKER_HOST=$DOCKER_HOST (make docker-stop stops it)"
+  fi
   lines+=(
     "Flower=http://localhost:$FLOWER_PORT/ (login: FLOWER_BASIC_AUTH)"
     "pgAdmin=$pgadmin_line"
     "PostgreSQL=127.0.0.1:${POSTGRES_PORT:-5432} (${POSTGRES_USER:-app}, database ${POSTGRES_DB:-app})"
     "Superuser=$FIRST_SUPERUSER"
-    "Stop=Ctrl-C stops the containers; ${compose[*]} down -v removes them and their data"
+    "Engine=$engine_line"
+    "Stop=Ctrl-C stops the containers; $stop_line removes them and their data"
   )
   banner "docker (compose project ${STACK_NAME:-app})" "${lines[@]}"
+  log "ready in $((SECONDS - started)) s"
   # The logs in the foreground; Ctrl-C ends them, then the containers stop.
   trap ':' INT
-  "${compose[@]}" logs --follow --tail 20 "${services[@]}" || true
+  "${compose[@]}" logs --follow --since 1s "${services[@]}" || true
   log "stopping the containers"
-  "${compose[@]}" stop
+  "${compose[@]}" stop 2>/dev/null
 }
 
 main() {

@@ -11,8 +11,8 @@
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# Compose 2.24 or later: compose.test.yaml uses `!reset`.
-COMPOSE_MIN_VERSION="2.24"
+# Compose 2.24.4 or later: compose.test.yaml uses `!reset`, compose.dev.yaml `!override`.
+COMPOSE_MIN_VERSION="2.24.4"
 
 as_root_or_die() {
   [[ "$(id -u)" -eq 0 ]] || die "$1 (this needs root)"

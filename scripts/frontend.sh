@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The frontend's tasks: `frontend.sh check|lint|check-client|generate-client|dev|build`.
+# The frontend's tasks: `frontend.sh check|lint|check-client|generate-client|dev|build|install`.
 # Installs its packages with `npm ci` whenever package-lock.json changed.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
@@ -7,19 +7,28 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 FRONTEND_DIR="$ROOT_DIR/frontend"
 
+# The packages of package-lock.json, installed unless they already are: the stamp
+# holds the lock file's hash at the last install, so a checkout that touches the
+# file without changing it costs nothing. npm's cache serves what it holds
+# without asking the registry (--prefer-offline).
 ensure_node_modules() {
   command -v npm >/dev/null || die "Node.js 20.19+ with npm is needed for the frontend"
-  local stamp="$FRONTEND_DIR/node_modules/.installed"
-  if [[ ! -f "$stamp" || "$FRONTEND_DIR/package-lock.json" -nt "$stamp" ]]; then
+  local stamp="$FRONTEND_DIR/node_modules/.installed" lock_hash
+  lock_hash="$(cksum <"$FRONTEND_DIR/package-lock.json")"
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_hash" ]]; then
     log "installing the frontend's packages (npm ci)"
-    (cd "$FRONTEND_DIR" && npm ci --no-audit --no-fund --loglevel=error)
-    touch "$stamp"
+    (cd "$FRONTEND_DIR" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+    printf '%s\n' "$lock_hash" >"$stamp"
   fi
 }
 
 main() {
   local task="${1:-check}"
-  ensure_venv  # the spec is exported from the backend's code
+  case "$task" in
+    # The dev server and the packages need nothing of the backend.
+    dev | install) ;;
+    *) ensure_venv ;; # the spec is exported from the backend's code
+  esac
   ensure_node_modules
   cd "$FRONTEND_DIR"
   case "$task" in
@@ -34,7 +43,8 @@ main() {
     generate-client) npm run --silent generate-client ;;
     dev) exec npm run --silent dev -- --port "${FRONTEND_PORT:-5173}" --strictPort ;;
     build) npm run --silent build ;;
-    *) die "unknown task: $task (check, lint, check-client, generate-client, dev or build)" ;;
+    install) ;;
+    *) die "unknown task: $task (check, lint, check-client, generate-client, dev, build or install)" ;;
   esac
 }
 

@@ -62,9 +62,10 @@ quiet_pip() {
 # uv (https://docs.astral.sh/uv/) installs every Python environment from the one
 # lock file, uv.lock. The machine's own uv when it has one of the version the
 # workspace asks for (pyproject.toml); otherwise this one, installed once with pip
-# into .cache/uv (uv is on PyPI).
+# (uv is on PyPI) into the user's cache, where every checkout finds it: a fresh
+# clone does not spend 20 s installing it again.
 UV_VERSION=0.13.9
-UV_TOOL_DIR="$ROOT_DIR/.cache/uv"
+UV_TOOL_DIR="${UV_TOOL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/uv-tool/$UV_VERSION}"
 ensure_uv() {
   if [[ -n "${UV:-}" ]]; then
     return 0
@@ -73,7 +74,7 @@ ensure_uv() {
     UV="$(command -v uv)"
   else
     if [[ ! -x "$UV_TOOL_DIR/bin/uv" ]] || [[ "$("$UV_TOOL_DIR/bin/uv" --version)" != "uv $UV_VERSION"* ]]; then
-      log "installing uv $UV_VERSION into ${UV_TOOL_DIR#"$ROOT_DIR"/}"
+      log "installing uv $UV_VERSION into $UV_TOOL_DIR"
       "$PYTHON" -m venv --clear "$UV_TOOL_DIR"
       quiet_pip "$UV_TOOL_DIR" "uv==$UV_VERSION"
     fi

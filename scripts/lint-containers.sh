@@ -127,10 +127,10 @@ main() {
   check_stack_with_docker
 
   log "check-jsonschema: compose files and merged configurations, .gitlab-ci.yml, renovate.json"
-  # The test overlay uses compose's !reset tag, which only compose reads: it is
-  # checked within its merged configuration.
+  # The test and dev overlays use compose's !reset and !override tags, which only
+  # compose reads: they are checked within their merged configurations.
   check-jsonschema --builtin-schema vendor.compose-spec \
-    compose/compose.yaml compose/compose.dev.yaml compose/stack.yaml "$scratch"/*.json
+    compose/compose.yaml compose/stack.yaml "$scratch"/*.json
   check-jsonschema --builtin-schema vendor.gitlab-ci --data-transform gitlab-ci .gitlab-ci.yml
   check-jsonschema --builtin-schema vendor.renovate renovate.json
 }

@@ -158,6 +158,9 @@ class Settings(BaseSettings):
     # Seconds the API waits for the broker before answering 503.
     BROKER_TIMEOUT: float = Field(default=3.0, gt=0)
     JOB_TIME_LIMIT_SECONDS: int = Field(default=600, ge=1)
+    # A file each worker creates once it consumes its queues: `make dev` in
+    # containers checks it every 2 s, where a ping costs a Python start each time.
+    WORKER_READY_FILE: Path | None = None
     # Finished jobs older than this are deleted by the periodic clean-up.
     JOBS_RETENTION_DAYS: int = Field(default=30, ge=1)
     EMAIL_MAX_RETRIES: int = Field(default=5, ge=0)

@@ -145,6 +145,8 @@ def create_worker_app(
             ", ".join(queues),
             describe_broker(settings.broker_url),
         )
+        if settings.WORKER_READY_FILE is not None:
+            settings.WORKER_READY_FILE.touch()
 
     @worker_process_shutdown.connect(weak=False)
     def close(**_: Any) -> None:

@@ -16,7 +16,17 @@ import yaml
 
 from tests.ops.project.conftest import REPO_DIR, VENV_DIR, base_env, run
 
-UV = REPO_DIR / ".cache/uv/bin/uv"
+
+def uv_command() -> str:
+    """The uv that scripts/lib.sh runs (the machine's, else the one it installs)."""
+    found = subprocess.run(
+        ["bash", "-c", 'source scripts/lib.sh && ensure_uv && printf %s "$UV"'],
+        cwd=REPO_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return found.stdout
 
 
 class ComposeLoader(yaml.SafeLoader):
@@ -44,7 +54,7 @@ def project(base_snapshot: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
 
 
 def test_module_passes_its_own_tests_in_its_own_environment(project: Path) -> None:
-    uv = shutil.which("uv") or str(UV)
+    uv = uv_command()
     # As scripts/lib.sh runs uv: the machine's certificates, the shared cache.
     env = base_env(UV_PROJECT_ENVIRONMENT=str(project / ".venv-nlp"), UV_SYSTEM_CERTS="1")
     env |= {k: v for k, v in os.environ.items() if k.startswith("UV_") and k not in env}

@@ -1,0 +1,131 @@
+"""make dev's process manager (app/devtools/supervisor.py) on stand-in processes:
+the banner only once everything answers, the stop order, the signal each program
+gets (watchfiles' program included), the exit codes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from app.core.config import REPO_DIR
+from app.devtools.ports import free_port
+from app.devtools.supervisor import parse_procfile
+
+WATCHFILES = Path(sys.executable).parent / "watchfiles"
+# A stand-in program: says it is up, and on a signal records which one and exits.
+PROGRAM = """
+import pathlib, signal, sys, time
+name, log = sys.argv[1], pathlib.Path(sys.argv[2])
+def stop(signum, frame):
+    with log.open("a") as file:
+        file.write(f"{name} {signal.Signals(signum).name}\\n")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, stop)
+signal.signal(signal.SIGINT, stop)
+print(f"{name} up", flush=True)
+while True:
+    time.sleep(0.05)
+"""
+
+
+def supervise(tmp_path: Path, procfile: str, *args: str) -> subprocess.Popen[str]:
+    (tmp_path / "Procfile").write_text(procfile)
+    return subprocess.Popen(
+        [sys.executable, "-m", "app.devtools.supervisor", "--procfile", str(tmp_path / "Procfile"),
+         "--cwd", str(tmp_path), *args],
+        cwd=REPO_DIR / "backend",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def stand_in(tmp_path: Path, name: str) -> str:
+    (tmp_path / "program.py").write_text(PROGRAM)
+    return f"{sys.executable} program.py {name} {tmp_path / 'signals.log'}"
+
+
+def interrupt_when(run: subprocess.Popen[str], *texts: str, timeout: float = 30) -> str:
+    """Ctrl-C once each of `texts` is in the output; the whole output."""
+    assert run.stdout is not None
+    seen: list[str] = []
+    text = ", ".join(texts)
+    deadline = time.monotonic() + timeout
+    for line in run.stdout:
+        seen.append(line)
+        if all(any(each in line for line in seen) for each in texts):
+            break
+        assert time.monotonic() < deadline, "".join(seen)
+    else:
+        pytest.fail(f"exited before {text!r}:\n{''.join(seen)}")
+    os.killpg(run.pid, signal.SIGINT)
+    rest, _ = run.communicate(timeout=30)
+    return "".join(seen) + rest
+
+
+def test_procfile_lines_and_comments() -> None:
+    assert parse_procfile("# a: no\nweb: serve --port 1\n\n  mail:  sink  \nbad line\n") == {
+        "web": "serve --port 1",
+        "mail": "sink",
+    }
+
+
+def test_stops_in_order_with_sigterm_and_exits_0(tmp_path: Path) -> None:
+    names = ["mail", "worker", "api", "proxy", "frontend", "worker-ml"]
+    procfile = "".join(f"{name}: {stand_in(tmp_path, name)}\n" for name in names)
+    run = supervise(tmp_path, procfile, *names)
+    output = interrupt_when(run, *(f"{name} up" for name in names))
+    assert run.returncode == 0, output
+    lines = (tmp_path / "signals.log").read_text().splitlines()
+    assert all(line.endswith(" SIGTERM") for line in lines), lines
+    order = [line.split()[0] for line in lines]
+    # Each tier after the one before; within one, any order.
+    tiers = [{"proxy", "frontend"}, {"api"}, {"worker", "worker-ml"}, {"mail"}]
+    assert [set(order[0:2]), {order[2]}, set(order[3:5]), {order[5]}] == tiers
+    assert "stopped in" in output
+
+
+def test_watchfiles_program_gets_sigterm_and_watchfiles_says_nothing(tmp_path: Path) -> None:
+    program = stand_in(tmp_path, "worker")
+    procfile = f'worker: {WATCHFILES} --verbosity warning "{program}" {tmp_path / "src"}\n'
+    (tmp_path / "src").mkdir()
+    run = supervise(tmp_path, procfile, "worker")
+    output = interrupt_when(run, "worker up")
+    assert run.returncode == 0, output
+    # Not watchfiles' SIGINT, which Celery answers with a cold-shutdown warning.
+    assert (tmp_path / "signals.log").read_text() == "worker SIGTERM\n"
+    assert "KeyboardInterrupt" not in output and "killed" not in output
+
+
+def test_banner_waits_for_every_url(tmp_path: Path) -> None:
+    port = free_port()
+    # A web server that answers 1.5 s after it starts.
+    server = f"sleep 1.5 && {sys.executable} -m http.server --bind 127.0.0.1 {port}"
+    procfile = f"web: sh -c {server!r}\n"
+    run = supervise(
+        tmp_path, procfile, "--ready", f"page=http://127.0.0.1:{port}/", "--banner", "App=here",
+        "web",
+    )  # fmt: skip
+    output = interrupt_when(run, "ready in")
+    lines = output.splitlines()
+    waiting = [i for i, line in enumerate(lines) if "waiting for: page" in line]
+    banner = next(i for i, line in enumerate(lines) if line.split() == ["App", "here"])
+    # One line while waiting (not one per check), then the banner.
+    assert len(waiting) == 1 and waiting[0] < banner
+    assert run.returncode == 0
+
+
+def test_a_process_that_exits_stops_the_others_and_fails(tmp_path: Path) -> None:
+    procfile = f"api: {stand_in(tmp_path, 'api')}\nbroken: sh -c 'sleep 0.5; exit 3'\n"
+    run = supervise(tmp_path, procfile, "api", "broken")
+    output, _ = run.communicate(timeout=30)
+    assert run.returncode == 1
+    assert "broken exited (code 3): stopping the others" in output
+    assert (tmp_path / "signals.log").read_text() == "api SIGTERM\n"
