@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The frontend's tasks: `frontend.sh check|lint|check-client|generate-client|dev|build`.
+# The frontend's tasks: `frontend.sh check|lint|check-client|generate-client|dev|build|e2e`.
 # Installs its packages with `npm ci` whenever package-lock.json changed.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
@@ -34,7 +34,9 @@ main() {
     generate-client) npm run --silent generate-client ;;
     dev) exec npm run --silent dev -- --port "${FRONTEND_PORT:-5173}" --strictPort ;;
     build) npm run --silent build ;;
-    *) die "unknown task: $task (check, lint, check-client, generate-client, dev or build)" ;;
+    # The browser tests; further arguments go to Playwright (scripts/e2e.sh).
+    e2e) shift && exec npx playwright test "$@" ;;
+    *) die "unknown task: $task (check, lint, check-client, generate-client, dev, build or e2e)" ;;
   esac
 }
 
