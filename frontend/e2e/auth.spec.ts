@@ -125,6 +125,27 @@ test('a forgotten password is reset through the link in the email', async ({ pag
   await shot('logged-in-with-new-password')
 })
 
+test('a visitor choosing a common password is told so before anything is sent', async ({ page, shot }) => {
+  let signups = 0
+  page.on('request', (request) => {
+    signups += request.url().includes('/api/v1/users/signup') ? 1 : 0
+  })
+  await page.goto('/signup')
+  await page.getByLabel('Email').fill(`${unique('common')}@example.com`)
+  const password = page.getByLabel('Password', { exact: true })
+  await password.fill('Sunshine1')
+  await page.getByLabel('Confirm password').fill('Sunshine1')
+  await expect(page.getByRole('status').filter({ hasText: 'Strength: Too common' })).toBeVisible()
+  await page.getByRole('button', { name: 'Sign up' }).click()
+  await expect(page.getByText('This password is too common: choose a less predictable one.')).toBeVisible()
+  expect(signups).toBe(0)
+  await shot('signup-common-password')
+
+  await password.fill('plum tiger kettle ocean')
+  await expect(page.getByRole('status').filter({ hasText: 'Strength: Strong' })).toBeVisible()
+  await shot('signup-strong-password')
+})
+
 test('a visitor signs up, changes the password and deletes the account', async ({ page, shot }) => {
   const email = `${unique('signup')}@example.com`
   await page.goto('/login')

@@ -1,5 +1,5 @@
 // Items, the example resource: a user's own list, with create, edit and delete.
-import { expect, mainNav, test } from './support/fixtures'
+import { expect, mainNav, rowAction, test } from './support/fixtures'
 
 test('a user creates, edits and deletes an item', { tag: '@phone' }, async ({ userPage: page, shot }) => {
   await (await mainNav(page)).getByRole('link', { name: 'Items' }).click()
@@ -19,7 +19,7 @@ test('a user creates, edits and deletes an item', { tag: '@phone' }, async ({ us
   await expect(row.getByRole('cell', { name: 'Milk, bread and coffee' })).toBeVisible()
   await shot('created')
 
-  await page.getByRole('button', { name: 'Edit Groceries' }).click()
+  await rowAction(page, 'Groceries', 'Edit')
   const edit = page.getByRole('dialog', { name: 'Edit item' })
   await edit.getByLabel('Title').fill('Groceries for Sunday')
   await edit.getByRole('button', { name: 'Save' }).click()
@@ -30,7 +30,7 @@ test('a user creates, edits and deletes an item', { tag: '@phone' }, async ({ us
   await expect(page.getByRole('cell', { name: /^Groceries for Sunday/ })).toBeVisible()
   await shot('edited')
 
-  await page.getByRole('button', { name: 'Delete Groceries for Sunday' }).click()
+  await rowAction(page, 'Groceries for Sunday', 'Delete')
   const confirm = page.getByRole('dialog', { name: 'Delete item' })
   await shot('confirm-delete')
   await confirm.getByRole('button', { name: 'Delete' }).click()

@@ -39,6 +39,8 @@ test.describe('on a phone', { tag: '@phone-only' }, () => {
       const bar = (await header.boundingBox())!
       const button = (await menu.boundingBox())!
       expect(bar.height, `the header on ${url} is ${bar.height} px tall`).toBeLessThanOrEqual(button.height + 32)
+      const main = (await page.getByRole('main').boundingBox())!
+      expect(Math.abs(main.y - (bar.y + bar.height)), `${url}: the page starts right under the bar`).toBeLessThanOrEqual(2)
       await expectNoSidewaysScroll(page)
     }
   })

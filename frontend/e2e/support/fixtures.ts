@@ -42,6 +42,12 @@ export async function logIn(page: Page, email = ADMIN.email, password = ADMIN.pa
   await page.waitForURL((url) => !url.pathname.startsWith('/login'))
 }
 
+/** Pick an action from a row's action menu (its button: "Actions for SUBJECT"). */
+export async function rowAction(page: Page, subject: string, action: string): Promise<void> {
+  await page.getByRole('button', { name: `Actions for ${subject}`, exact: true }).click()
+  await page.getByRole('menuitem', { name: action, exact: true }).click()
+}
+
 /**
  * The main navigation, shown: on a narrow screen it sits behind the Menu
  * button, which this opens first.
