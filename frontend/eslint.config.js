@@ -1,5 +1,6 @@
 // Lint: Vue's recommended rules and typescript-eslint's, for .vue and .ts.
 import { defineConfigWithVueTs, vueTsConfigs } from '@vue/eslint-config-typescript'
+import pluginPlaywright from 'eslint-plugin-playwright'
 import pluginVue from 'eslint-plugin-vue'
 
 export default defineConfigWithVueTs(
@@ -37,8 +38,20 @@ export default defineConfigWithVueTs(
     },
   },
   {
+    // The browser tests: an un-awaited expect or action, a fixed wait or a
+    // focused test is caught here.
+    name: 'app/e2e',
+    files: ['e2e/**/*.ts'],
+    ...pluginPlaywright.configs['flat/recommended'],
+    rules: {
+      ...pluginPlaywright.configs['flat/recommended'].rules,
+      // A test skipped for a reason it names (test.skip(condition, why)) is fine.
+      'playwright/no-skipped-test': ['error', { allowConditional: true }],
+    },
+  },
+  {
     name: 'app/scripts',
-    files: ['scripts/**/*.mjs', 'e2e/**/*.mjs'],
+    files: ['scripts/**/*.mjs'],
     languageOptions: {
       globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
     },

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The frontend's tasks: `frontend.sh check|lint|check-client|generate-client|dev|build|install`.
+# The frontend's tasks: `frontend.sh check|lint|check-client|generate-client|dev|build|install|e2e`.
 # Installs its packages with `npm ci` whenever package-lock.json changed.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
@@ -44,7 +44,9 @@ main() {
     dev) exec npm run --silent dev -- --port "${FRONTEND_PORT:-5173}" --strictPort ;;
     build) npm run --silent build ;;
     install) ;;
-    *) die "unknown task: $task (check, lint, check-client, generate-client, dev, build or install)" ;;
+    # The browser tests; further arguments go to Playwright (scripts/e2e.sh).
+    e2e) shift && exec npx playwright test "$@" ;;
+    *) die "unknown task: $task (check, lint, check-client, generate-client, dev, build, install or e2e)" ;;
   esac
 }
 
