@@ -7,8 +7,9 @@
 # removed when it stops.
 #
 # A second API process on the same database issues access tokens that last one
-# minute (the shortest the settings allow), behind its own Traefik entry point:
-# the test of the silent refresh waits for a real expiry there.
+# minute (the shortest the settings allow) and keeps the rate limits on, behind
+# its own Traefik entry point: the test of the silent refresh waits for a real
+# expiry there, and the test of a rate-limited login meets the real limit.
 #
 # Playwright starts it (frontend/playwright.config.ts, webServer), on the ports
 # the config picked, and stops it with SIGTERM. Traefik starts last, once every
@@ -171,7 +172,9 @@ start_services() {
     --port "$FRONTEND_PORT" --strictPort
   start api "$backend" env WEB_CONCURRENCY=2 python -m app.web.server --host 127.0.0.1 \
     --port "$API_PORT"
+  # One process, so the rate limits' in-memory counters are the whole truth.
   start api-short-token "$backend" env WEB_CONCURRENCY=1 ACCESS_TOKEN_EXPIRE_MINUTES=1 \
+    RATE_LIMIT_ENABLED=true \
     FRONTEND_HOST="http://localhost:$SHORT_HTTP_PORT" python -m app.web.server \
     --host 127.0.0.1 --port "$SHORT_API_PORT"
   start worker "$STATE_DIR" "$WORKER_VENV_DIR/bin/celery" -A worker.main worker --loglevel=INFO \

@@ -1,6 +1,6 @@
 // Signing in and out, the session across reloads, password recovery by email,
 // and an account's life from sign-up to deletion.
-import { MAIL_URL } from './support/env'
+import { MAIL_URL, SHORT_TOKEN_BASE_URL } from './support/env'
 import { expect, logIn, mainNav, test, unique } from './support/fixtures'
 
 test('a user logs in, lands where they were going, and logs out', { tag: '@phone' }, async ({ page, user, shot }) => {
@@ -40,22 +40,29 @@ test('a wrong password shows an error and no session starts', async ({ page, use
   await expect(page).toHaveURL(/\/login$/)
 })
 
-test('a rate-limited login says when to try again, from Retry-After', async ({ page, user, shot }) => {
-  // The services run without the limit (the tests log in many times a minute):
-  // the API's answer to one attempt too many is given here, as it sends it.
-  await page.route('**/api/v1/login/access-token', (route) =>
-    route.fulfill({
-      status: 429,
-      headers: { 'Retry-After': '42' },
-      json: { message: '10 per 1 minute' },
-    }),
-  )
-  await page.goto('/login')
-  await page.getByLabel('Email').fill(user.email)
-  await page.getByLabel('Password', { exact: true }).fill(user.password)
+test('a rate-limited login says when to try again, from Retry-After', async ({ page, shot }) => {
+  // The API behind SHORT_TOKEN_BASE_URL keeps the rate limits on (the other
+  // runs without them: the tests log in many times a minute). One account has
+  // 10 attempts a minute; the 11th answers 429 with Retry-After.
+  test.skip(!SHORT_TOKEN_BASE_URL, 'set E2E_SHORT_TOKEN_BASE_URL to an API with its rate limits on')
+  await page.goto(`${SHORT_TOKEN_BASE_URL}/login`)
+  await page.getByLabel('Email').fill(`${unique('limited')}@example.com`)
+  await page.getByLabel('Password', { exact: true }).fill('not the password')
+  const alert = page.getByRole('alert')
+  for (let attempt = 1; attempt <= 10; attempt++) {
+    const answered = page.waitForResponse((response) => response.url().endsWith('/api/v1/login/access-token'))
+    await page.getByRole('button', { name: 'Log in' }).click()
+    expect((await answered).status()).toBe(401)
+    await expect(alert).toHaveText('Incorrect email or password')
+  }
+  const limited = page.waitForResponse((response) => response.url().endsWith('/api/v1/login/access-token'))
   await page.getByRole('button', { name: 'Log in' }).click()
-  await expect(page.getByRole('alert')).toHaveText('Too many attempts. Try again in 42 seconds.')
-  await expect(page.getByText('10 per 1 minute')).toHaveCount(0)
+  const answer = await limited
+  expect(answer.status()).toBe(429)
+  const seconds = Number(answer.headers()['retry-after'])
+  expect(seconds).toBeGreaterThan(0)
+  await expect(alert).toHaveText(`Too many attempts. Try again in ${seconds} second${seconds === 1 ? '' : 's'}.`)
+  await expect(alert).not.toContainText('per 1 minute')
   await shot('rate-limited')
   await expect(page).toHaveURL(/\/login$/)
 })
