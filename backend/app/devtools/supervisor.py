@@ -333,7 +333,8 @@ class Supervisor:
         said = pending
         while pending and not self._stop.is_set():
             pending = self.readiness.pending(pending)
-            if pending and pending != said:
+            # A check that was under way when Ctrl-C came says nothing more.
+            if pending and pending != said and not self._stop.is_set():
                 self.output.note(f"waiting for: {', '.join(pending)}")
                 said = pending
             if pending:
