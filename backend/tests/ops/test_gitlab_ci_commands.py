@@ -12,7 +12,9 @@ until they are completed.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -224,3 +226,91 @@ lint:
   script: [make lint]
 """)
     assert {"curl", "make", "node"} <= provided(job)
+
+
+# ci/gitlab-deploy.sh, the deploy jobs' script, with `make` replaced by one that
+# reports what `make deploy` would get.
+FAKE_MAKE = """#!/usr/bin/env bash
+{
+  echo "args=$*"
+  for name in BUILD INVENTORY ANSIBLE_PRIVATE_KEY_FILE ANSIBLE_HOST_KEY_CHECKING \\
+      ANSIBLE_VAULT_PASSWORD_FILE REGISTRY_USER REGISTRY_PASSWORD; do
+    echo "$name=${!name:-}"
+  done
+  stat -c 'vault_mode=%a' "$ANSIBLE_VAULT_PASSWORD_FILE"
+  stat -c 'key_mode=%a' "$ANSIBLE_PRIVATE_KEY_FILE"
+  echo "inventory=$(cat "$INVENTORY")"
+} >"$REPORT"
+"""
+DEPLOY_VARIABLES = {
+    "DOMAIN": "staging.example.com",
+    "REGISTRY": "registry.example.com/team/app",
+    "SSH_PRIVATE_KEY": "a key\r\n",
+    "SSH_KNOWN_HOSTS": "203.0.113.10 ssh-ed25519 AAAA",
+    "ANSIBLE_VAULT_PASSWORD": "vault secret",
+    "CI_DEPLOY_USER": "gitlab+deploy-token-1",
+    "CI_DEPLOY_PASSWORD": "token secret",
+}
+
+
+def _deploy(tmp_path: Path, **variables: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / "make").write_text(FAKE_MAKE)
+    (bin_dir / "make").chmod(0o755)
+    report = tmp_path / "report"
+    env = {
+        "PATH": f"{bin_dir}:{os.environ['PATH']}",
+        "HOME": str(tmp_path / "home"),
+        "REPORT": str(report),
+        **variables,
+    }
+    result = subprocess.run(
+        ["bash", str(REPO_DIR / "ci/gitlab-deploy.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return result, report
+
+
+def test_the_deploy_job_refuses_to_run_without_known_hosts(tmp_path: Path) -> None:
+    inventory = tmp_path / "INVENTORY"
+    inventory.write_text("all: {}\n")
+    variables = {**DEPLOY_VARIABLES, "INVENTORY": str(inventory), "SSH_KNOWN_HOSTS": ""}
+
+    result, report = _deploy(tmp_path, **variables)
+
+    assert result.returncode != 0
+    assert "SSH_KNOWN_HOSTS" in result.stderr
+    assert not report.exists()
+
+
+def test_the_deploy_job_hands_make_deploy_its_secrets_in_private_files(tmp_path: Path) -> None:
+    # A File variable: a path without a .yml suffix.
+    inventory = tmp_path / "INVENTORY"
+    inventory.write_text("all: {}\n")
+
+    result, report = _deploy(tmp_path, **DEPLOY_VARIABLES, INVENTORY=str(inventory))
+
+    assert result.returncode == 0, result.stderr
+    got = dict(line.split("=", 1) for line in report.read_text().splitlines())
+    assert got["args"] == "deploy DOMAIN=staging.example.com"
+    assert got["BUILD"] == "0"
+    assert got["INVENTORY"].endswith(".yml")
+    assert got["inventory"] == "all: {}"
+    assert got["ANSIBLE_HOST_KEY_CHECKING"] == "True"
+    assert got["vault_mode"] == got["key_mode"] == "600"
+    assert got["REGISTRY_USER"] == "gitlab+deploy-token-1"
+    assert (tmp_path / "home/.ssh/known_hosts").read_text() == "203.0.113.10 ssh-ed25519 AAAA\n"
+    # The secrets' directory is gone once the job ends.
+    assert not Path(got["ANSIBLE_VAULT_PASSWORD_FILE"]).exists()
+
+
+def test_the_deploy_job_takes_a_committed_inventory_directory(tmp_path: Path) -> None:
+    result, report = _deploy(tmp_path, **DEPLOY_VARIABLES, INVENTORY="ansible/inventories/example")
+
+    assert result.returncode == 0, result.stderr
+    assert f"INVENTORY={REPO_DIR}/ansible/inventories/example\n" in report.read_text()
