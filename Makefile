@@ -79,7 +79,7 @@ restore: ## Replace the database's contents with a backup: make restore FILE=bac
 ##@ Quality
 
 .PHONY: test
-test: ## Run linters, type checks and every test (PostgreSQL/MariaDB too when TEST_*_URL are set)
+test: ## Run linters, type checks and every test (PostgreSQL/MariaDB too when TEST_*_URL are set) [SKIP_LINT=1: no linters]
 	@scripts/test.sh
 
 .PHONY: test-fuzz
