@@ -79,7 +79,7 @@ restore: ## Replace the database's contents with a backup: make restore FILE=bac
 ##@ Quality
 
 .PHONY: test
-test: ## Run linters, type checks and every test (PostgreSQL/MariaDB too when TEST_*_URL are set)
+test: ## Run linters, type checks and every test (PostgreSQL/MariaDB too when TEST_*_URL are set) [SKIP_LINT=1: no linters]
 	@scripts/test.sh
 
 .PHONY: test-fuzz
@@ -152,8 +152,8 @@ new-worker: ## Add a worker module (its own project, image, queue and a sample j
 	@$${PYTHON:-python3} tools/new_worker.py "$(NAME)" && $(MAKE) --no-print-directory lock
 
 .PHONY: update-from-upstream
-update-from-upstream: ## Merge the newest version of the base this project was generated from (.upstream) [REF=branch-or-tag]
-	@scripts/update-from-upstream.sh $(if $(call given,REF),"$$REF")
+update-from-upstream: ## Merge the newest version of the base this project was generated from (.upstream) [REF=branch-or-tag] [UPSTREAM=url-or-path]
+	@UPSTREAM=$(if $(call given,UPSTREAM),"$$UPSTREAM") scripts/update-from-upstream.sh $(if $(call given,REF),"$$REF")
 
 ##@ Housekeeping
 

@@ -20,20 +20,36 @@ if [[ "$(type -t ensure_docker_cli)" != function ]]; then
   source "$(dirname "${BASH_SOURCE[0]}")/../scripts/docker-lib.sh"
 fi
 
+# The project's name for its engine: the STACK_NAME of the committed
+# .env.example (make new-project writes the project's slug there); the base's
+# own, "app", keeps the base's name.
+private_docker_name() {
+  local name
+  name="$(sed -n 's/^STACK_NAME=\([a-z0-9][a-z0-9-]*\)$/\1/p' "$ROOT_DIR/.env.example" 2>/dev/null | head -n 1)"
+  if [[ -z "$name" || "$name" == app ]]; then
+    name=full-stack-flask
+  fi
+  printf '%s\n' "$name"
+}
+PRIVATE_DOCKER_NAME="${PRIVATE_DOCKER_NAME:-$(private_docker_name)}"
+
 # The private engine's home: its data survives between runs (the image cache),
-# and every checkout on the machine shares it when run as root.
+# and every checkout of the project on the machine shares it when run as root;
+# each project has its own.
 if [[ "$(id -u)" -eq 0 ]]; then
-  PRIVATE_DOCKER_DIR="${PRIVATE_DOCKER_DIR:-/var/lib/full-stack-flask/docker}"
+  PRIVATE_DOCKER_DIR="${PRIVATE_DOCKER_DIR:-/var/lib/$PRIVATE_DOCKER_NAME/docker}"
 else
   PRIVATE_DOCKER_DIR="${PRIVATE_DOCKER_DIR:-$ROOT_DIR/.cache/docker}"
 fi
 # Its default bridge and the pool its networks' subnets come from: outside the
 # ranges a dockerd picks by default (172.17.0.0/16 onwards, 192.168.0.0/16).
+# Every project's engine uses the same ones, so one runs at a time on a machine
+# (start_private_docker_engine says which one to stop), unless these are set.
 PRIVATE_DOCKER_BRIDGE="${PRIVATE_DOCKER_BRIDGE:-ffdocker0}"
 PRIVATE_DOCKER_BRIDGE_CIDR="${PRIVATE_DOCKER_BRIDGE_CIDR:-10.213.0.1/24}"
 PRIVATE_DOCKER_POOL="${PRIVATE_DOCKER_POOL:-10.213.128.0/17}"
 # Its containerd namespace: apart from another dockerd's, should one share a containerd.
-PRIVATE_DOCKER_NAMESPACE="${PRIVATE_DOCKER_NAMESPACE:-full-stack-flask}"
+PRIVATE_DOCKER_NAMESPACE="${PRIVATE_DOCKER_NAMESPACE:-$PRIVATE_DOCKER_NAME}"
 PRIVATE_DOCKER_READY_TIMEOUT="${PRIVATE_DOCKER_READY_TIMEOUT:-60}"
 PRIVATE_DOCKER_STARTED="${PRIVATE_DOCKER_STARTED:-0}"
 export PRIVATE_DOCKER_DIR
@@ -98,6 +114,22 @@ clear_stale_containerd() {
   rm -f "$pidfile"
 }
 
+# Another project's private engine on the same bridge would hand out the same
+# addresses: stop rather than start a second one beside it.
+refuse_another_private_engine() {
+  local pid args
+  for pid in $(pgrep -x dockerd || true); do
+    args="$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" || continue
+    if [[ "$args" == *"--bridge $PRIVATE_DOCKER_BRIDGE "* &&
+      "$args" != *"--data-root $PRIVATE_DOCKER_DIR/data "* ]]; then
+      args="${args#*--data-root }"
+      die "another project's private Docker engine (${args%%/data *}) runs on bridge $PRIVATE_DOCKER_BRIDGE: \
+stop it from that project (make docker-stop), or give this one PRIVATE_DOCKER_BRIDGE, \
+PRIVATE_DOCKER_BRIDGE_CIDR and PRIVATE_DOCKER_POOL of its own"
+    fi
+  done
+}
+
 # Start the private engine, unless another caller just did (one start at a
 # time: fd 9 holds the lock). Sets PRIVATE_DOCKER_STARTED=1 when this call started it.
 start_private_docker_engine() {
@@ -115,6 +147,7 @@ start_private_docker_engine() {
     wait_for_private_docker "$pid"
   else
     rm -f "$pidfile"
+    refuse_another_private_engine
     clear_stale_containerd
     ensure_private_bridge
     log "starting a private Docker engine (unix://$socket, log: $logfile)"

@@ -15,6 +15,9 @@
 #   TAG          the images' tag (default: the commit, with -dirty for local changes)
 #   BUILD=0      deploy the images already pushed as TAG, without building (a rollback)
 #   STACK_NAME   the stack's name (default: the domain with dots as dashes)
+#   REGISTRY_USER, REGISTRY_PASSWORD
+#                the manager's login to REGISTRY, forwarded to the nodes that pull
+#                (a read-only token; unset: the manager's own login, if any)
 # Further arguments go to ansible-playbook (e.g. --ask-vault-pass, --check).
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
@@ -70,6 +73,15 @@ build_and_push() {
   done
 }
 
+# The registry login as Ansible variables into FILE, which only this user reads
+# (not on the command line, where every process would see the password).
+write_registry_login_vars() {
+  (umask 077 && REGISTRY_USER="$REGISTRY_USER" REGISTRY_PASSWORD="$REGISTRY_PASSWORD" python3 -c '
+import json, os
+print(json.dumps({"app_stack_registry_username": os.environ["REGISTRY_USER"],
+                  "app_stack_registry_password": os.environ["REGISTRY_PASSWORD"]}))' >"$1")
+}
+
 provision() {
   playbook -i "$(inventory)" site.yml "$@"
 }
@@ -92,6 +104,12 @@ deploy() {
   fi
 
   [[ -n "${STACK_NAME:-}" ]] && extra+=(-e "app_stack_name=$STACK_NAME")
+  if [[ -n "${REGISTRY_USER:-}" && -n "${REGISTRY_PASSWORD:-}" ]]; then
+    LOGIN_VARS="$(mktemp)"
+    trap 'rm -f "$LOGIN_VARS"' EXIT
+    write_registry_login_vars "$LOGIN_VARS"
+    extra+=(-e "@$LOGIN_VARS")
+  fi
   log "deploying $domain ($tag)"
   playbook -i "$inventory" deploy.yml -e "app_domain=$domain" -e "app_stack_image_tag=$tag" \
     -e "app_stack_registry=$registry" "${extra[@]}" "$@"

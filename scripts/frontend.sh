@@ -12,7 +12,8 @@ FRONTEND_DIR="$ROOT_DIR/frontend"
 # file without changing it costs nothing. npm's cache serves what it holds
 # without asking the registry (--prefer-offline).
 ensure_node_modules() {
-  command -v npm >/dev/null || die "Node.js 20.19+ with npm is needed for the frontend"
+  # Node.js 20.19+ (Vite's minimum).
+  require_commands node:nodejs npm
   local stamp="$FRONTEND_DIR/node_modules/.installed" lock_hash
   lock_hash="$(cksum <"$FRONTEND_DIR/package-lock.json")"
   if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_hash" ]]; then

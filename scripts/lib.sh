@@ -9,6 +9,20 @@ export ROOT_DIR VENV_DIR
 log() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
 die() { printf '\033[1;31merror:\033[0m %s\n' "$*" >&2; exit 1; }
 
+# The commands a script calls, each as COMMAND or COMMAND:PACKAGE (the Debian
+# package that installs it, when its name differs): stops at once, naming what
+# is missing and where it comes from, rather than failing later and obscurely.
+# The CI test (backend/tests/ops/test_gitlab_ci_commands.py) reads these lines to
+# check that each job's image provides them.
+require_commands() {
+  local spec command missing=()
+  for spec in "$@"; do
+    command="${spec%%:*}"
+    command -v "$command" >/dev/null 2>&1 || missing+=("$command (package ${spec#*:})")
+  done
+  ((${#missing[@]} == 0)) || die "missing command(s): ${missing[*]}"
+}
+
 # Export the variables of .env that the environment does not already set:
 # environment variables always win over the file.
 load_dotenv() {

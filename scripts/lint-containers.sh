@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Linters for the container files, offline and without a Docker engine:
-#   - hadolint on every Dockerfile (.hadolint.yaml, when present, configures it),
+#   - hadolint on every Dockerfile git tracks (.hadolint.yaml, when present, configures it),
 #     and the stand-in images' scripts through shellcheck;
-#   - yamllint on every YAML file (.yamllint.yaml);
+#   - yamllint on every YAML file git tracks (.yamllint.yaml);
 #   - `docker-compose config` on every combination of compose files the project
 #     documents (base, base+dev, base+test, the Swarm stack), with dummy values
 #     for the required variables; and the same without them, which must fail;
@@ -108,15 +108,16 @@ main() {
   trap "rm -rf '$scratch'" EXIT
   dummy_env >"$scratch/lint.env"
 
-  mapfile -t dockerfiles < <(find . \( -name node_modules -o -name '.venv*' -o -name .git \) -prune \
-    -o -type f \( -name Dockerfile -o -name '*.Dockerfile' -o -name 'Dockerfile.*' \) -print | sort)
-  log "hadolint: ${dockerfiles[*]#./}"
+  # The files git tracks (or has staged), as pre-commit's other hooks: not what
+  # tools leave in the work tree (.gitlab-ci-local/, node_modules/, caches).
+  mapfile -t dockerfiles < <(git ls-files -- '**/Dockerfile' Dockerfile '*.Dockerfile' 'Dockerfile.*' '**/Dockerfile.*')
+  log "hadolint: ${dockerfiles[*]}"
   hadolint "${dockerfiles[@]}"
   log "shellcheck: the stand-in images' scripts"
   shellcheck ci/standins/*/*.sh
 
   log "yamllint"
-  yamllint --strict .
+  git ls-files -z -- '*.yml' '*.yaml' | xargs -0 yamllint --strict
 
   log "compose config: ${#COMBINATIONS[@]} combinations, and each without the required variables"
   for combination in "${COMBINATIONS[@]}"; do

@@ -392,8 +392,23 @@ wait_for_swarm_stacks() {
 # GET https://SWARM_DOMAIN PATH through Traefik (its default certificate: -k);
 # prints the status and the body.
 swarm_get() {
-  curl -sk --max-time 10 --resolve "$SWARM_DOMAIN:$SWARM_HTTPS_PORT:$SWARM_ADDRESS" \
-    -w '\n%{http_code}' "https://$SWARM_DOMAIN:$SWARM_HTTPS_PORT$1" 2>/dev/null || true
+  swarm_curl -sk --max-time 10 --resolve "$SWARM_DOMAIN:$SWARM_HTTPS_PORT:$SWARM_ADDRESS" \
+    -w '\n%{http_code}' "https://$SWARM_DOMAIN:$SWARM_HTTPS_PORT$1"
+}
+
+# curl ARGS..., where a stack still starting is no failure: curl then reports
+# status 000 and the caller tries again. Anything else (curl missing, a bad
+# option) stops the run at once, rather than looking like a stack that never
+# answers.
+swarm_curl() {
+  local status=0
+  curl "$@" 2>/dev/null || status=$?
+  case "$status" in
+    # Fine, no such host yet, refused, timed out, TLS handshake, empty reply, reset.
+    0 | 6 | 7 | 28 | 35 | 52 | 56) ;;
+    127) die "curl is missing (package curl): the Swarm checks need it" ;;
+    *) die "curl failed with exit status $status: curl $*" ;;
+  esac
 }
 
 # Through Traefik by host name, once its routes are read: the API's health
@@ -412,8 +427,8 @@ check_swarm_routes() {
   done
   [[ "${health%$'\n'*}" == *'"status":"ok"'* ]] || fail "Swarm: the health check said ${health%$'\n'*}"
   [[ "$page" == *'<div id="app"'* ]] || fail "Swarm: / is not the app's page"
-  redirect="$(curl -s --max-time 10 --resolve "$SWARM_DOMAIN:$SWARM_HTTP_PORT:$SWARM_ADDRESS" \
-    -o /dev/null -w '%{http_code} %{redirect_url}' "http://$SWARM_DOMAIN:$SWARM_HTTP_PORT/" || true)"
+  redirect="$(swarm_curl -s --max-time 10 --resolve "$SWARM_DOMAIN:$SWARM_HTTP_PORT:$SWARM_ADDRESS" \
+    -o /dev/null -w '%{http_code} %{redirect_url}' "http://$SWARM_DOMAIN:$SWARM_HTTP_PORT/")"
   [[ "$redirect" =~ ^30[18]\ https://${SWARM_DOMAIN}[:/] ]] ||
     fail "Swarm: HTTP is not sent to HTTPS ($redirect)"
   log "Swarm: through Traefik by host name, the API's health check, the app's page, HTTP to HTTPS"
@@ -422,9 +437,9 @@ check_swarm_routes() {
 
 check_swarm_rate_limits() {
   local redis_id status
-  status="$(curl -sk --max-time 10 --resolve "$SWARM_DOMAIN:$SWARM_HTTPS_PORT:$SWARM_ADDRESS" \
+  status="$(swarm_curl -sk --max-time 10 --resolve "$SWARM_DOMAIN:$SWARM_HTTPS_PORT:$SWARM_ADDRESS" \
     -o /dev/null -w '%{http_code}' -d 'username=nobody@example.com&password=wrong-password' \
-    "https://$SWARM_DOMAIN:$SWARM_HTTPS_PORT/api/v1/login/access-token" || true)"
+    "https://$SWARM_DOMAIN:$SWARM_HTTPS_PORT/api/v1/login/access-token")"
   redis_id="$(docker ps -q --filter "label=com.docker.swarm.service.name=${SWARM_STACK}_redis" | head -n 1)"
   if [[ "$status" != 401 ]]; then
     fail "Swarm: a wrong login answered $status, not 401"
@@ -498,6 +513,8 @@ remove_swarm_stack() {
 main() {
   local started=$SECONDS phase
   local -a services
+  # curl: the Swarm checks; python3 and git: the virtualenvs and the images' tag.
+  require_commands curl python3 git
   load_dotenv
   ensure_docker_engine
   trap cleanup EXIT

@@ -2,7 +2,10 @@
 # Merge the newest version of the base this project was generated from, as
 # recorded in .upstream: `scripts/update-from-upstream.sh [REF]` (or `make
 # update-from-upstream [REF=...]`), where REF is a branch or tag of the base
-# (default: UPSTREAM_BRANCH).
+# (default: UPSTREAM_BRANCH). UPSTREAM=URL-or-path (`make update-from-upstream
+# UPSTREAM=...`) fetches from there instead of the `upstream` remote (itself
+# first set from .upstream's UPSTREAM_URL), and becomes both. Every run says
+# which upstream it uses; when the base has nothing new, nothing changes.
 #
 # A generated project starts with a commit of its own, not with the base's
 # history, so the first update first records the commit it was generated from
@@ -67,13 +70,23 @@ merge_migration_heads() {
 record_base() {
   local base="$1"
   git merge-base --is-ancestor "$base" HEAD 2>/dev/null && return 0
-  if ! git cat-file -e "$base^{commit}" 2>/dev/null; then
-    git fetch -q --no-tags upstream "$base" ||
-      die "upstream no longer has commit $base, which .upstream names as this project's base"
-  fi
   log "recording upstream ${base:0:12} as the base this project was generated from"
   git merge -q -s ours --allow-unrelated-histories --no-edit \
     -m "Record upstream ${base:0:12}, which this project was generated from, as merged" "$base"
+}
+
+# The commit .upstream names as the base, fetched when this clone lacks it.
+fetch_base() {
+  local base="$1"
+  git cat-file -e "$base^{commit}" 2>/dev/null && return 0
+  git fetch -q --no-tags upstream "$base" ||
+    die "upstream no longer has commit $base, which .upstream names as this project's base"
+}
+
+# True when TARGET is BASE, or older than it: the base has nothing to merge.
+nothing_new_since() {
+  local base="$1" target="$2"
+  [[ "$target" == "$base" ]] || git merge-base --is-ancestor "$target" "$base"
 }
 
 main() {
@@ -89,19 +102,29 @@ main() {
   url="$(read_upstream UPSTREAM_URL)"
   branch="$(read_upstream UPSTREAM_BRANCH)"
   base="$(read_upstream UPSTREAM_COMMIT)"
-  # The remote wins over the file: `git remote set-url upstream ...` moves it.
-  if git remote get-url upstream >/dev/null 2>&1; then
+  # UPSTREAM= wins, then the remote (`git remote set-url upstream ...` moves
+  # it), then the file.
+  local source=".upstream's UPSTREAM_URL"
+  if [[ -n "${UPSTREAM:-}" ]]; then
+    url="$UPSTREAM"
+    source="UPSTREAM="
+  elif git remote get-url upstream >/dev/null 2>&1; then
     url="$(git remote get-url upstream)"
+    source="the git remote 'upstream'"
+  fi
+  if git remote get-url upstream >/dev/null 2>&1; then
+    git remote set-url upstream "$url"
   else
     git remote add --no-tags upstream "$url"
   fi
   ref="${1:-$branch}"
 
-  log "fetching $ref from $url"
+  log "upstream: $url (from $source; another one: UPSTREAM=...), $ref"
   git fetch -q --no-tags upstream "$ref"
   target="$(git rev-parse --verify "FETCH_HEAD^{commit}")"
-  if git merge-base --is-ancestor "$target" HEAD; then
-    log "already up to date with upstream ${target:0:12}"
+  fetch_base "$base"
+  if git merge-base --is-ancestor "$target" HEAD || nothing_new_since "$base" "$target"; then
+    log "already up to date: upstream $ref is ${target:0:12}, nothing new since this project's base ${base:0:12}"
     return 0
   fi
 

@@ -196,3 +196,27 @@ def test_new_project_copies_only_committed_files(fresh_base: Base, tmp_path: Pat
     assert not (tmp_path / "acme/uncommitted.txt").exists()
     readme = (tmp_path / "acme/README.md").read_text().splitlines()
     assert readme == ["# Acme", *committed[1:]]
+
+
+def _private_engine(checkout: Path) -> list[str]:
+    """The private Docker engine's name, home and containerd namespace in CHECKOUT."""
+    out = run(
+        "bash",
+        "-c",
+        'source ci/docker-engine.sh && printf "%s\\n" "$PRIVATE_DOCKER_NAME" '
+        '"$PRIVATE_DOCKER_DIR" "$PRIVATE_DOCKER_NAMESPACE"',
+        cwd=checkout,
+        env=base_env(),
+    )
+    return out.stdout.split()
+
+
+def test_each_project_has_a_private_docker_engine_of_its_own(base: Base, acme: Path) -> None:
+    slug = read_env(acme / ".env.example")["STACK_NAME"]
+    name, home, namespace = _private_engine(acme)
+    assert name == namespace == slug != "full-stack-flask"
+    assert home in (f"/var/lib/{slug}/docker", f"{acme}/.cache/docker")
+    # The base keeps its own.
+    name, home, namespace = _private_engine(base.path)
+    assert name == namespace == "full-stack-flask"
+    assert home in ("/var/lib/full-stack-flask/docker", f"{base.path}/.cache/docker")

@@ -73,14 +73,14 @@ def _head() -> str:
     return head
 
 
-def _update(project: Path, *args: str, check: bool = True) -> tuple[int, str]:
+def _update(project: Path, *args: str, check: bool = True, upstream: str = "") -> tuple[int, str]:
     result = run(
         "bash",
         project / "scripts/update-from-upstream.sh",
         *args,
         cwd=project,
         check=check,
-        env=base_env(VENV_DIR=str(VENV_DIR)),
+        env=base_env(VENV_DIR=str(VENV_DIR), UPSTREAM=upstream),
     )
     return result.returncode, result.stderr
 
@@ -224,3 +224,35 @@ def test_update_refuses_uncommitted_changes(project: Path) -> None:
     status, log = _update(project, check=False)
     assert status != 0
     assert "commit or stash your changes first" in log
+
+
+def test_update_with_nothing_new_upstream_changes_nothing(fresh_base: Base, project: Path) -> None:
+    head = git(project, "rev-parse", "HEAD")
+    upstream_file = (project / ".upstream").read_text()
+
+    status, log = _update(project, check=False)
+
+    assert status == 0, log
+    assert f"upstream: {fresh_base.path}" in log
+    assert "already up to date" in log
+    assert git(project, "rev-parse", "HEAD") == head
+    assert git(project, "status", "--porcelain") == ""
+    assert (project / ".upstream").read_text() == upstream_file
+
+
+def test_update_from_another_upstream_given_by_upstream(
+    fresh_base: Base, project: Path, tmp_path: Path
+) -> None:
+    fork = tmp_path / "fork"
+    git(tmp_path, "clone", "-q", str(fresh_base.path), str(fork))
+    readme = fork / "README.md"
+    _commit(fork, "The fork's line", {"README.md": _append(readme, "\nA line of the fork.\n")})
+    forked = git(fork, "rev-parse", "HEAD")
+
+    status, log = _update(project, upstream=str(fork))
+
+    assert status == 0, log
+    assert f"upstream: {fork} (from UPSTREAM=" in log
+    assert git(project, "rev-parse", "HEAD^2") == forked
+    assert (project / "README.md").read_text().endswith("A line of the fork.\n")
+    assert read_env(project / ".upstream")["UPSTREAM_URL"] == str(fork)
