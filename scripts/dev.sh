@@ -144,20 +144,22 @@ native_dev() {
   )
   cd "$ROOT_DIR/backend"
   mkdir -p data
-  local prestart_log
-  if ! prestart_log="$(python -m app prestart 2>&1)"; then
-    printf '%s\n' "$prestart_log" >&2
-    die "preparing the database failed (python -m app prestart)"
-  fi
-  # Of its log, only what it changed: migrations run, the superuser created.
-  grep -e 'Running upgrade' -e 'created first superuser' <<<"$prestart_log" >&2 || true
   wait_frontend_install
-  local line banner=(--banner "Mode=native")
+  local line process banner=(--banner "Mode=native")
   for line in "${lines[@]}"; do
     banner+=(--banner "$line")
   done
+  # The database is prepared (migrations, the first superuser) while the proxy,
+  # the frontend and the mail sink start; what uses it starts after. Of its log,
+  # only what it changed.
+  local setup=(--setup "prestart=python -m app prestart"
+    --show-setup "Running upgrade|created first superuser")
+  for process in "${processes[@]}"; do
+    case "$process" in api | worker | worker-* | flower) setup+=(--after-setup "$process") ;; esac
+  done
   exec python -m app.devtools.supervisor --procfile "$ROOT_DIR/scripts/Procfile.dev" \
-    --cwd "$ROOT_DIR/backend" "${ready[@]}" "${pings[@]}" "${banner[@]}" "${processes[@]}"
+    --cwd "$ROOT_DIR/backend" --started "$DEV_STARTED" "${setup[@]}" "${ready[@]}" \
+    "${pings[@]}" "${banner[@]}" "${processes[@]}"
 }
 
 # The settings compose requires, when .env does not give them: the values of
@@ -264,6 +266,8 @@ docker_dev() {
 }
 
 main() {
+  # When the start began, for the "ready in N s" line.
+  export DEV_STARTED="${DEV_STARTED:-$EPOCHREALTIME}"
   load_dotenv
   ensure_local_secret_key
   export HTTP_PORT="${HTTP_PORT:-8000}"

@@ -3,14 +3,19 @@ the foreground, says when they all answer, and stops them in order.
 
     python -m app.devtools.supervisor --procfile FILE [--cwd DIR]
         [--ready LABEL=URL]... [--ping PROCESS=NODE]... [--banner LABEL=VALUE]...
-        PROCESS...
+        [--setup LABEL=COMMAND [--after-setup PROCESS]... [--show-setup REGEX]]
+        [--started EPOCH] PROCESS...
 
 - Each process runs in a session of its own, so that Ctrl-C reaches this manager
   alone; their output is prefixed with their name.
 - It is ready when every URL answers (2xx or 3xx) and every Celery node named
   (`worker=celery`: the process `worker` runs the node `celery@<host>`) answers a
   ping. Meanwhile one line says what is still starting, whenever that changes;
-  then the banner, and how long the start took.
+  then the banner, and how long the start took (since --started, when given).
+- A setup command (the database's migrations) runs while the processes that do
+  not need it start; those named --after-setup start once it has succeeded. Of
+  its output, only the lines matching --show-setup are shown, all of it if it
+  fails (which stops everything).
 - Ctrl-C (or SIGTERM) stops the processes in this order, each tier at once and
   each process given STOP_TIMEOUT seconds: the proxy and the frontend (nothing
   new comes in), then the API and Flower, then the workers (their jobs finish),
@@ -276,16 +281,46 @@ class Readiness:
     def pending(self, among: Iterable[str]) -> list[str]:
         """The labels among `among` that do not answer yet."""
         among = list(among)
-        answering = self.pings() if any(label in self.nodes for label in among) else set()
-        return [
-            label
-            for label in among
-            if not (
-                url_answers(self.urls[label])
-                if label in self.urls
-                else self.nodes[label] in answering
-            )
-        ]
+        waiting = {label for label in among if label in self.urls and not url_answers(self.urls[label])}
+        # The nodes are asked once every URL answers: the first ping imports the
+        # app's queue here, CPU the API and the page need more while they start.
+        nodes = [label for label in among if label in self.nodes]
+        if nodes and waiting:
+            waiting.update(nodes)
+        elif nodes:
+            answering = self.pings()
+            waiting.update(label for label in nodes if self.nodes[label] not in answering)
+        return [label for label in among if label in waiting]
+
+
+@dataclass
+class Setup:
+    """A command that runs to its end before some processes start."""
+
+    label: str
+    command: str
+    show: re.Pattern[str] | None = None
+    after: set[str] = field(default_factory=set)
+    popen: subprocess.Popen[bytes] | None = None
+
+    def run(self, cwd: Path) -> tuple[int, list[str]]:
+        self.popen = subprocess.Popen(  # noqa: S603 (the project's own command)
+            ["/bin/sh", "-c", f"exec {self.command}"],
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        output, _ = self.popen.communicate()
+        return self.popen.returncode, output.decode(errors="replace").splitlines()
+
+    def stop(self) -> None:
+        if self.popen is not None and self.popen.poll() is None:
+            send_group(self.popen.pid, signal.SIGTERM)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout=STOP_TIMEOUT)
+            send_group(self.popen.pid, signal.SIGKILL)
 
 
 @dataclass
@@ -296,15 +331,23 @@ class Supervisor:
     banner: list[tuple[str, str]] = field(default_factory=list)
     output: Output = field(default_factory=lambda: Output(sys.stdout, 8))
     stop_timeout: float = STOP_TIMEOUT
+    setup: Setup | None = None
+    # When the start began (time.time()): by default, when this manager did.
+    started: float | None = None
     _stop: threading.Event = field(default_factory=threading.Event)
+    # Held while processes start, so that none starts once stopping has begun.
+    _starting: threading.Lock = field(default_factory=threading.Lock)
+    _setup_failed: bool = False
     _signals: int = 0
 
     def run(self) -> int:
-        started = time.monotonic()
+        started = time.time() if self.started is None else self.started
         signal.signal(signal.SIGINT, self._on_signal)
         signal.signal(signal.SIGTERM, self._on_signal)
-        for process in self.processes:
-            process.start(self.cwd, self.output)
+        later = self.setup.after if self.setup else set()
+        self._start([p for p in self.processes if p.name not in later])
+        if self.setup is not None:
+            threading.Thread(target=self._run_setup, args=(self.setup,), daemon=True).start()
         threading.Thread(target=self._watch_readiness, args=(started,), daemon=True).start()
         failed = None
         while not self._stop.wait(0.1):
@@ -315,8 +358,32 @@ class Supervisor:
                 )
                 break
         self._stop.set()
-        self.stop_all()
-        return 1 if failed is not None else 0
+        with self._starting:
+            if self.setup is not None:
+                self.setup.stop()
+            self.stop_all()
+        return 1 if failed is not None or self._setup_failed else 0
+
+    def _start(self, processes: list[Process]) -> None:
+        with self._starting:
+            if self._stop.is_set():
+                return
+            for process in processes:
+                process.start(self.cwd, self.output)
+
+    def _run_setup(self, setup: Setup) -> None:
+        code, lines = setup.run(self.cwd)
+        if self._stop.is_set():
+            return
+        for line in lines:
+            if code != 0 or (setup.show is not None and setup.show.search(line)):
+                self.output.line(setup.label, line)
+        if code != 0:
+            self.output.note(f"{setup.label} failed (code {code}): stopping the others")
+            self._setup_failed = True
+            self._stop.set()
+            return
+        self._start([p for p in self.processes if p.name in setup.after])
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self._signals += 1
@@ -341,7 +408,7 @@ class Supervisor:
                 self._stop.wait(CHECK_INTERVAL)
         if self._stop.is_set():
             return
-        self.print_banner(time.monotonic() - started)
+        self.print_banner(time.time() - started)
 
     def print_banner(self, seconds: float) -> None:
         width = max((len(label) for label, _ in self.banner), default=0) + 2
@@ -352,7 +419,7 @@ class Supervisor:
     def stop_all(self) -> None:
         """Stop the processes tier by tier (stop_tier); a process still running
         after stop_timeout is killed, and said to be."""
-        started = time.monotonic()
+        stopping = time.monotonic()
         running = [p for p in self.processes if p.popen is not None]
         if any(p.exit_code() is None for p in running):
             self.output.note("stopping (Ctrl-C again kills what is left)")
@@ -364,7 +431,7 @@ class Supervisor:
             # Whatever a program left behind in its session (none should).
             send_group(process.pid, signal.SIGKILL)
             process.wait_output()
-        self.output.note(f"stopped in {time.monotonic() - started:.1f} s")
+        self.output.note(f"stopped in {time.monotonic() - stopping:.1f} s")
 
     def _stop_tier(self, tier: list[Process]) -> None:
         for process in tier:
@@ -393,6 +460,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--ready", type=pair, action="append", default=[], metavar="LABEL=URL")
     parser.add_argument("--ping", type=pair, action="append", default=[], metavar="PROCESS=NODE")
     parser.add_argument("--banner", type=pair, action="append", default=[], metavar="LABEL=VALUE")
+    parser.add_argument("--setup", type=pair, metavar="LABEL=COMMAND")
+    parser.add_argument("--after-setup", action="append", default=[], metavar="PROCESS")
+    parser.add_argument("--show-setup", type=re.compile, metavar="REGEX")
+    parser.add_argument("--started", type=float, metavar="EPOCH", help="when the start began")
     parser.add_argument("names", nargs="+", metavar="PROCESS")
     args = parser.parse_args(argv)
     procfile = parse_procfile(args.procfile.read_text())
@@ -403,12 +474,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         Process(name, procfile[name], colour)
         for name, colour in zip(args.names, itertools.cycle(COLOURS), strict=False)
     ]
+    setup = None
+    if args.setup is not None:
+        label, command = args.setup
+        setup = Setup(label, command, show=args.show_setup, after=set(args.after_setup))
     supervisor = Supervisor(
         processes,
         cwd=args.cwd,
         readiness=Readiness(urls=dict(args.ready), nodes=dict(args.ping)),
         banner=args.banner,
-        output=Output(sys.stdout, max(map(len, args.names))),
+        output=Output(sys.stdout, max(map(len, [*args.names, setup.label if setup else ""]))),
+        setup=setup,
+        started=args.started,
     )
     return supervisor.run()
 

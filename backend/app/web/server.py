@@ -27,7 +27,7 @@ from app.core.logging import configure_logging
 logger = logging.getLogger("app.web.server")
 
 APP_DIR = Path(__file__).resolve().parents[1]
-TARGET = "app.web:create_app"
+TARGET = "app.web.application:create_app"
 # Seconds a worker gets to finish its requests on shutdown or reload before it
 # is killed: Swarm's and compose's stop grace period is 10 s by default.
 KILL_TIMEOUT = 8
