@@ -281,7 +281,9 @@ class Readiness:
     def pending(self, among: Iterable[str]) -> list[str]:
         """The labels among `among` that do not answer yet."""
         among = list(among)
-        waiting = {label for label in among if label in self.urls and not url_answers(self.urls[label])}
+        waiting = {
+            label for label in among if label in self.urls and not url_answers(self.urls[label])
+        }
         # The nodes are asked once every URL answers: the first ping imports the
         # app's queue here, CPU the API and the page need more while they start.
         nodes = [label for label in among if label in self.nodes]

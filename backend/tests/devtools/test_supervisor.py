@@ -129,3 +129,40 @@ def test_a_process_that_exits_stops_the_others_and_fails(tmp_path: Path) -> None
     assert run.returncode == 1
     assert "broken exited (code 3): stopping the others" in output
     assert (tmp_path / "signals.log").read_text() == "api SIGTERM\n"
+
+
+def test_setup_runs_before_the_processes_that_need_it(tmp_path: Path) -> None:
+    # The setup leaves a mark 1 s in; the process after it finds the mark, the
+    # other one is up before it.
+    mark = tmp_path / "migrated"
+    setup = f"sh -c 'echo noise; sleep 1; echo Running upgrade a to b; touch {mark}'"
+    procfile = (
+        f"api: sh -c 'test -e {mark} && exec {stand_in(tmp_path, 'api')}'\n"
+        f"frontend: {stand_in(tmp_path, 'frontend')}\n"
+    )
+    run = supervise(
+        tmp_path, procfile, "--setup", f"prestart={setup}", "--after-setup", "api",
+        "--show-setup", "Running upgrade", "api", "frontend",
+    )  # fmt: skip
+    output = interrupt_when(run, "api up", "frontend up")
+    assert run.returncode == 0, output
+    lines = output.splitlines()
+    assert lines.index("frontend | frontend up") < lines.index("api      | api up")
+    # Of the setup's output, only the lines asked for.
+    assert "prestart | Running upgrade a to b" in lines
+    assert "noise" not in output
+
+
+def test_a_failed_setup_shows_its_output_and_stops_everything(tmp_path: Path) -> None:
+    procfile = f"api: {stand_in(tmp_path, 'api')}\nfrontend: {stand_in(tmp_path, 'frontend')}\n"
+    run = supervise(
+        tmp_path, procfile, "--setup", "prestart=sh -c 'sleep 1; echo no database; exit 2'",
+        "--after-setup", "api", "api", "frontend",
+    )  # fmt: skip
+    output, _ = run.communicate(timeout=30)
+    assert run.returncode == 1, output
+    assert "prestart | no database" in output
+    assert "prestart failed (code 2): stopping the others" in output
+    # The process that needed it never started; the other one (up by then) was stopped.
+    assert "api up" not in output
+    assert (tmp_path / "signals.log").read_text() == "frontend SIGTERM\n"
