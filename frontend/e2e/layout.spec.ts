@@ -4,7 +4,7 @@
 // than the screen.
 import type { Page } from '@playwright/test'
 
-import { expect, mainNav, test } from './support/fixtures'
+import { expect, mainNav, test, unique } from './support/fixtures'
 
 const SIGNED_IN = [
   ['/', /^Good (morning|afternoon|evening)/],
@@ -68,6 +68,45 @@ test.describe('on a phone', { tag: '@phone-only' }, () => {
     await page.keyboard.press('Enter')
     await expect(page.getByRole('heading', { name: 'Settings', level: 1 })).toBeInViewport()
     await expect(nav).toBeHidden()
+  })
+
+  test('a long email in the users table wraps between its parts, never inside one', async ({
+    adminPage: page,
+    adminApi,
+  }) => {
+    const email = `${unique('rosalind.franklin.structural.biology')}@example.com`
+    const created = await adminApi.post('/api/v1/users/', {
+      data: { email, password: unique('password'), full_name: 'Rosalind Franklin' },
+    })
+    expect(created.status(), await created.text()).toBe(201)
+    await page.goto(`/admin/users?q=${encodeURIComponent(email)}`)
+    // The address itself (inside the cell's line that holds only it).
+    const address = page.getByRole('table').getByText(email, { exact: true }).last()
+    await expect(address).toBeVisible()
+    // Each line's first character and the one before it, from where the browser
+    // laid out each character.
+    const breaks = await address.evaluate((element) => {
+      const found: string[] = []
+      let previous: { top: number; char: string } | undefined
+      const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT)
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (let index = 0; index < node.textContent!.length; index++) {
+          const range = document.createRange()
+          range.setStart(node, index)
+          range.setEnd(node, index + 1)
+          const top = range.getBoundingClientRect().top
+          const char = node.textContent![index]!
+          if (previous && top > previous.top + 1) found.push(previous.char + char)
+          previous = { top, char }
+        }
+      }
+      return found
+    })
+    expect(breaks.length, 'the address is long enough to wrap on a phone').toBeGreaterThan(0)
+    for (const pair of breaks) {
+      expect(pair, `a line starts at ${JSON.stringify(pair)}`).toMatch(/^.[@.]$|^-.$/)
+    }
+    await expectNoSidewaysScroll(page)
   })
 
   test('the pages for visitors fit the screen', async ({ page }) => {
