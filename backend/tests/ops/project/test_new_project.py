@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -306,6 +307,17 @@ def test_fresh_clone_images_are_named_for_the_project(acme_clone: Path) -> None:
     plan = run("scripts/images.sh", "plan", "v1", cwd=acme_clone, env=env).stdout
     assert "docker push registry.example.com/acme/acme-portal-frontend:v1" in plan
     assert "app-" not in plan
+
+
+def test_scripts_prefer_environment_then_env_file_then_project_file(
+    acme_clone: Path, tmp_path: Path
+) -> None:
+    checkout = tmp_path / "checkout"
+    shutil.copytree(acme_clone, checkout, symlinks=True)
+    (checkout / ".env").write_text('PROJECT_NAME="Acme on my machine"\nDOMAIN=acme.test\n')
+    names = 'printf "%s|%s|%s" "$PROJECT_NAME" "$DOMAIN" "$STACK_NAME"'
+    out = run(*_with_settings(names), cwd=checkout, env=base_env(DOMAIN="acme.localhost"))
+    assert out.stdout == "Acme on my machine|acme.localhost|acme-portal"
 
 
 def test_fresh_clone_compose_and_stack_name_the_project(acme_clone: Path) -> None:
