@@ -62,6 +62,7 @@ inventory_registry() {
 # of scripts/images.sh), pushed under REGISTRY, where the nodes pull from.
 build_and_push() {
   local tag="$1"
+  export STANDIN_IMAGES="${STANDIN_IMAGES:-never}"
   "$ROOT_DIR/scripts/images.sh" build "$tag"
   "$ROOT_DIR/scripts/images.sh" push "$tag"
 }
@@ -80,7 +81,7 @@ provision() {
 }
 
 deploy() {
-  local inventory domain="${DOMAIN:-}" registry tag
+  local inventory domain="${DOMAIN:-}" registry tag names line
   local -a extra=()
   [[ -n "$domain" ]] || die "set DOMAIN: make deploy DOMAIN=example.com"
   inventory="$(inventory)"
@@ -91,10 +92,11 @@ deploy() {
   tag="${TAG:-$(default_tag)}"
   # The images' names (project.env's) under the registry: what is pushed, and
   # what the stack runs.
-  export REGISTRY="$registry" STANDIN_IMAGES="${STANDIN_IMAGES:-never}"
-  # shellcheck source=scripts/images.sh
-  source "$ROOT_DIR/scripts/images.sh"
-  resolve_app_images
+  export REGISTRY="$registry"
+  names="$("$ROOT_DIR/scripts/images.sh" names)"
+  while IFS= read -r line; do
+    export "${line?}"
+  done <<<"$names"
 
   if [[ "${BUILD:-1}" != 0 ]]; then
     build_and_push "$tag"

@@ -11,6 +11,7 @@
 #   scripts/images.sh push [TAG]    push those images (after `docker login`)
 #   scripts/images.sh plan [TAG]    print the commands build and push would run (the
 #                                   images' names, their build arguments), running none
+#   scripts/images.sh names         print the app's images' names as KEY=VALUE lines
 #   scripts/images.sh env           print the image variables as KEY=VALUE lines
 #
 # The images' names and the project's name (a build argument of the frontend's:
@@ -246,6 +247,11 @@ main() {
     push)
       ensure_docker_engine
       push_app_images "${2:-${TAG:-latest}}"
+      ;;
+    names)
+      resolve_app_images
+      printf '%s\n' "BACKEND_IMAGE=$BACKEND_IMAGE" "WORKER_IMAGE=$WORKER_IMAGE" \
+        "FRONTEND_IMAGE=$FRONTEND_IMAGE"
       ;;
     plan)
       PLAN_ONLY=1

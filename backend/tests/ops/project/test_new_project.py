@@ -307,6 +307,13 @@ def test_fresh_clone_images_are_named_for_the_project(acme_clone: Path) -> None:
     plan = run("scripts/images.sh", "plan", "v1", cwd=acme_clone, env=env).stdout
     assert "docker push registry.example.com/acme/acme-portal-frontend:v1" in plan
     assert "app-" not in plan
+    # What make deploy pushes and hands the stack.
+    names = run("scripts/images.sh", "names", cwd=acme_clone, env=env).stdout.splitlines()
+    assert names == [
+        "BACKEND_IMAGE=registry.example.com/acme/acme-portal-backend",
+        "WORKER_IMAGE=registry.example.com/acme/acme-portal-worker",
+        "FRONTEND_IMAGE=registry.example.com/acme/acme-portal-frontend",
+    ]
 
 
 def test_scripts_prefer_environment_then_env_file_then_project_file(
