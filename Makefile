@@ -118,7 +118,7 @@ test-deploy: ## Test the Ansible deployment for real: 3 local hosts (network nam
 ##@ Containers
 
 .PHONY: images
-images: ## Build the backend, worker and frontend images [TAG=...] (stand-ins for base images no registry gives)
+images: ## Build the backend, worker and frontend images (named in project.env) [TAG=...] [REGISTRY=...] (stand-ins for base images no registry gives)
 	@scripts/images.sh build
 
 .PHONY: docker-stop

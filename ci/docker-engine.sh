@@ -20,16 +20,13 @@ if [[ "$(type -t ensure_docker_cli)" != function ]]; then
   source "$(dirname "${BASH_SOURCE[0]}")/../scripts/docker-lib.sh"
 fi
 
-# The project's name for its engine: the STACK_NAME of the committed
-# .env.example (make new-project writes the project's slug there); the base's
-# own, "app", keeps the base's name.
+# The project's name for its engine: PROJECT_SLUG of the committed project.env
+# (make new-project writes the project's slug there); full-stack-flask, the
+# base's, when the file has none.
 private_docker_name() {
   local name
-  name="$(sed -n 's/^STACK_NAME=\([a-z0-9][a-z0-9-]*\)$/\1/p' "$ROOT_DIR/.env.example" 2>/dev/null | head -n 1)"
-  if [[ -z "$name" || "$name" == app ]]; then
-    name=full-stack-flask
-  fi
-  printf '%s\n' "$name"
+  name="$(sed -n 's/^PROJECT_SLUG=\([a-z0-9][a-z0-9-]*\)$/\1/p' "$ROOT_DIR/project.env" 2>/dev/null | head -n 1)"
+  printf '%s\n' "${name:-full-stack-flask}"
 }
 PRIVATE_DOCKER_NAME="${PRIVATE_DOCKER_NAME:-$(private_docker_name)}"
 

@@ -1,16 +1,40 @@
+import { readFileSync } from 'node:fs'
 import { fileURLToPath, URL } from 'node:url'
 
 import vue from '@vitejs/plugin-vue'
 import { loadEnv, type Plugin } from 'vite'
 import { defineConfig } from 'vitest/config'
 
-// The project's name, shown in the page title and the header: the repository's
-// .env holds it (PROJECT_NAME, as for the backend), the environment overrides it
-// (the frontend's image gets it as a build argument).
+// The project's identity: project.env at the repository's root (KEY=value
+// lines, committed), where the backend and the scripts read it too. Absent (an
+// image's build, whose context is frontend/): nothing.
+function projectIdentity(repoRoot: string): Record<string, string> {
+  let text = ''
+  try {
+    text = readFileSync(`${repoRoot}/project.env`, 'utf8')
+  } catch {
+    return {}
+  }
+  const values: Record<string, string> = {}
+  for (const line of text.split(/\r?\n/)) {
+    const match = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line.trim())
+    if (match) values[match[1]] = match[2].replace(/^(["'])(.*)\1$/, '$2')
+  }
+  return values
+}
+
+// The project's name, shown in the page title and header: the environment's
+// (the frontend's image gets it as a build argument), else the repository's
+// .env's (a local override), else project.env's, as for the backend.
 function projectName(mode: string): string {
   const repoRoot = fileURLToPath(new URL('..', import.meta.url))
   const env = loadEnv(mode, repoRoot, ['PROJECT_NAME', 'VITE_PROJECT_NAME'])
-  return env.VITE_PROJECT_NAME || env.PROJECT_NAME || 'Full Stack Flask'
+  return (
+    env.VITE_PROJECT_NAME ||
+    env.PROJECT_NAME ||
+    projectIdentity(repoRoot).PROJECT_NAME ||
+    'Full Stack Flask'
+  )
 }
 
 const escapeHtml = (text: string): string =>

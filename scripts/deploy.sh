@@ -7,14 +7,16 @@
 #                                                   commit, then deploy DOMAIN's stack (deploy.yml)
 #   scripts/deploy.sh vault ARGS...                 ansible-vault (encrypt FILE, edit FILE, ...)
 #
-# Settings, from the environment (make's variables) or .env:
+# Settings, from the environment (make's variables), .env or project.env:
 #   INVENTORY    the inventory (default ansible/inventories/production)
-#   DOMAIN       the site to deploy, one of the inventory's app_sites (deploy)
+#   DOMAIN       the site to deploy, one of the inventory's app_sites (deploy;
+#                default: project.env's)
 #   REGISTRY     where the images are pushed and the nodes pull them from
 #                (default: the inventory's app_stack_registry)
 #   TAG          the images' tag (default: the commit, with -dirty for local changes)
 #   BUILD=0      deploy the images already pushed as TAG, without building (a rollback)
-#   STACK_NAME   the stack's name (default: the domain with dots as dashes)
+#   STACK_NAME   the stack's name, from the environment only (default: the domain
+#                with dots as dashes; project.env's names the compose project)
 #   REGISTRY_USER, REGISTRY_PASSWORD
 #                the manager's login to REGISTRY, forwarded to the nodes that pull
 #                (a read-only token; unset: the manager's own login, if any)
@@ -57,20 +59,12 @@ inventory_registry() {
 }
 
 # The app's images from the official base images (never the local stand-ins
-# of scripts/images.sh), pushed where the nodes pull from.
+# of scripts/images.sh), pushed under REGISTRY, where the nodes pull from.
 build_and_push() {
-  local registry="$1" tag="$2" image
+  local tag="$1"
   export STANDIN_IMAGES="${STANDIN_IMAGES:-never}"
-  export BACKEND_IMAGE="$registry/app-backend" WORKER_IMAGE="$registry/app-worker" \
-    FRONTEND_IMAGE="$registry/app-frontend"
   "$ROOT_DIR/scripts/images.sh" build "$tag"
-  # shellcheck source=scripts/docker-lib.sh
-  source "$ROOT_DIR/scripts/docker-lib.sh"
-  ensure_docker_engine
-  for image in "$BACKEND_IMAGE" "$WORKER_IMAGE" "$FRONTEND_IMAGE"; do
-    log "pushing $image:$tag"
-    docker push --quiet "$image:$tag" >/dev/null
-  done
+  "$ROOT_DIR/scripts/images.sh" push "$tag"
 }
 
 # The registry login as Ansible variables into FILE, which only this user reads
@@ -87,7 +81,7 @@ provision() {
 }
 
 deploy() {
-  local inventory domain="${DOMAIN:-}" registry tag
+  local inventory domain="${DOMAIN:-}" registry tag names line
   local -a extra=()
   [[ -n "$domain" ]] || die "set DOMAIN: make deploy DOMAIN=example.com"
   inventory="$(inventory)"
@@ -96,14 +90,21 @@ deploy() {
   [[ -n "$registry" ]] ||
     die "set REGISTRY (or app_stack_registry in the inventory): the nodes pull the images from there"
   tag="${TAG:-$(default_tag)}"
+  # The images' names (project.env's) under the registry: what is pushed, and
+  # what the stack runs.
+  export REGISTRY="$registry"
+  names="$("$ROOT_DIR/scripts/images.sh" names)"
+  while IFS= read -r line; do
+    export "${line?}"
+  done <<<"$names"
 
   if [[ "${BUILD:-1}" != 0 ]]; then
-    build_and_push "$registry" "$tag"
+    build_and_push "$tag"
   else
     log "BUILD=0: deploying the images already pushed as $tag"
   fi
 
-  [[ -n "${STACK_NAME:-}" ]] && extra+=(-e "app_stack_name=$STACK_NAME")
+  [[ -n "$STACK_NAME_GIVEN" ]] && extra+=(-e "app_stack_name=$STACK_NAME_GIVEN")
   if [[ -n "${REGISTRY_USER:-}" && -n "${REGISTRY_PASSWORD:-}" ]]; then
     LOGIN_VARS="$(mktemp)"
     trap 'rm -f "$LOGIN_VARS"' EXIT
@@ -112,8 +113,14 @@ deploy() {
   fi
   log "deploying $domain ($tag)"
   playbook -i "$inventory" deploy.yml -e "app_domain=$domain" -e "app_stack_image_tag=$tag" \
-    -e "app_stack_registry=$registry" "${extra[@]}" "$@"
+    -e "app_stack_registry=$registry" -e "app_stack_backend_image=$BACKEND_IMAGE" \
+    -e "app_stack_worker_image=$WORKER_IMAGE" -e "app_stack_frontend_image=$FRONTEND_IMAGE" \
+    "${extra[@]}" "$@"
 }
+
+# The stack's name as given for this deployment, before project.env's (one
+# name for every site) is loaded.
+STACK_NAME_GIVEN="${STACK_NAME:-}"
 
 main() {
   local command="${1:-}"

@@ -6,11 +6,18 @@
 #   scripts/images.sh bases         build the stand-ins for the official images absent here
 #   scripts/images.sh build [TAG]   build the backend, worker and frontend images, tagged
 #                                   $BACKEND_IMAGE:TAG, $WORKER_IMAGE:TAG, $FRONTEND_IMAGE:TAG
-#                                   (defaults app-backend, app-worker, app-frontend; TAG
-#                                   defaults to $TAG, else latest), and each further
+#                                   (TAG defaults to $TAG, else latest), and each further
 #                                   worker module's, $WORKER_IMAGE-<name>:TAG
 #   scripts/images.sh push [TAG]    push those images (after `docker login`)
+#   scripts/images.sh plan [TAG]    print the commands build and push would run (the
+#                                   images' names, their build arguments), running none
+#   scripts/images.sh names         print the app's images' names as KEY=VALUE lines
 #   scripts/images.sh env           print the image variables as KEY=VALUE lines
+#
+# The images' names and the project's name (a build argument of the frontend's:
+# its page title) are project.env's, unless .env or the environment say
+# otherwise. REGISTRY, when set, is the registry path they go under:
+# REGISTRY=registry.example.com/team makes registry.example.com/team/app-backend.
 #
 # Each image variable (PYTHON_IMAGE, NODE_IMAGE, NGINX_IMAGE, TRAEFIK_IMAGE,
 # POSTGRES_IMAGE, REDIS_IMAGE, MAILPIT_IMAGE) keeps the value the environment or
@@ -69,10 +76,31 @@ check_official_default() {
     die "scripts/images.sh: $variable's default is no longer $official in compose/ or the Dockerfiles"
 }
 
+# Set to 1 by `plan`: the docker commands are printed, not run.
+PLAN_ONLY=0
+
+# A docker command printed as a shell would read it (PLAN_ONLY).
+print_command() {
+  local word line="docker"
+  for word in "$@"; do
+    line+=" $(printf '%q' "$word")"
+  done
+  printf '%s\n' "$line"
+}
+
+# What is being done, unless it is only printed (PLAN_ONLY).
+announce() {
+  ((PLAN_ONLY)) || log "$@"
+}
+
 # Run a build, its output in BUILD_LOG_DIR/NAME.log, shown when it fails.
 logged_build() {
   local name="$1" logfile
   shift
+  if ((PLAN_ONLY)); then
+    print_command build --network="${BUILD_NETWORK:-default}" "$@"
+    return 0
+  fi
   mkdir -p "$BUILD_LOG_DIR"
   logfile="$BUILD_LOG_DIR/$name.log"
   if ! docker build --network="${BUILD_NETWORK:-default}" "$@" >"$logfile" 2>&1; then
@@ -125,11 +153,12 @@ print_image_env() {
   done
 }
 
-# --build-arg VAR=VALUE for each build argument whose value is not the
+# --build-arg VAR=VALUE for each build argument set to another value than the
 # Dockerfile's default (the official image).
 base_build_args() {
   local variable entry
   for variable in "$@"; do
+    [[ -n "${!variable:-}" ]] || continue
     for entry in "${BASE_IMAGES[@]}"; do
       if [[ "$entry" == "$variable|"* && "$entry" != "$variable|${!variable}|"* ]]; then
         printf '%s\n' --build-arg "$variable=${!variable}"
@@ -138,41 +167,60 @@ base_build_args() {
   done
 }
 
+# The app's images' names, exported: BACKEND_IMAGE, WORKER_IMAGE and
+# FRONTEND_IMAGE as set (project.env names them), under REGISTRY's path when
+# that is set. Run it again, it changes nothing.
+resolve_app_images() {
+  local variable name
+  for variable in BACKEND_IMAGE WORKER_IMAGE FRONTEND_IMAGE; do
+    name="${!variable:-}"
+    [[ -n "$name" ]] || die "$variable is not set: project.env names the images"
+    if [[ -n "${REGISTRY:-}" ]]; then
+      name="${REGISTRY%/}/${name##*/}"
+    fi
+    export "$variable=$name"
+  done
+}
+
 # The production images, as compose builds them (the same targets and contexts).
 build_app_images() {
   local tag="$1" started=$SECONDS
   local -a python_args frontend_args
+  resolve_app_images
+  [[ -n "${PROJECT_NAME:-}" ]] || die "PROJECT_NAME is not set: project.env names the project"
   mapfile -t python_args < <(base_build_args PYTHON_IMAGE)
   mapfile -t frontend_args < <(base_build_args NODE_IMAGE NGINX_IMAGE)
-  # As compose passes it (the name in the page's title), when set.
-  if [[ -n "${PROJECT_NAME:-}" ]]; then
-    frontend_args+=(--build-arg "PROJECT_NAME=$PROJECT_NAME")
-  fi
-  log "building ${BACKEND_IMAGE:-app-backend}:$tag"
+  # As compose passes it: the name in the page's title and header.
+  frontend_args+=(--build-arg "PROJECT_NAME=$PROJECT_NAME")
+  announce "building $BACKEND_IMAGE:$tag"
   logged_build backend "${python_args[@]}" --target production -f "$ROOT_DIR/backend/Dockerfile" \
-    -t "${BACKEND_IMAGE:-app-backend}:$tag" "$ROOT_DIR"
-  log "building ${WORKER_IMAGE:-app-worker}:$tag"
+    -t "$BACKEND_IMAGE:$tag" "$ROOT_DIR"
+  announce "building $WORKER_IMAGE:$tag"
   logged_build worker "${python_args[@]}" --target production -f "$ROOT_DIR/worker/Dockerfile" \
-    -t "${WORKER_IMAGE:-app-worker}:$tag" "$ROOT_DIR"
+    -t "$WORKER_IMAGE:$tag" "$ROOT_DIR"
   local module
   for module in $(worker_modules); do
-    log "building ${WORKER_IMAGE:-app-worker}-$module:$tag"
+    announce "building $WORKER_IMAGE-$module:$tag"
     logged_build "worker-$module" "${python_args[@]}" --target production \
-      -f "$ROOT_DIR/worker-$module/Dockerfile" -t "${WORKER_IMAGE:-app-worker}-$module:$tag" "$ROOT_DIR"
+      -f "$ROOT_DIR/worker-$module/Dockerfile" -t "$WORKER_IMAGE-$module:$tag" "$ROOT_DIR"
   done
-  log "building ${FRONTEND_IMAGE:-app-frontend}:$tag"
-  logged_build frontend "${frontend_args[@]}" -t "${FRONTEND_IMAGE:-app-frontend}:$tag" "$ROOT_DIR/frontend"
-  log "images built in $((SECONDS - started))s"
+  announce "building $FRONTEND_IMAGE:$tag"
+  logged_build frontend "${frontend_args[@]}" -t "$FRONTEND_IMAGE:$tag" "$ROOT_DIR/frontend"
+  announce "images built in $((SECONDS - started))s"
 }
 
 push_app_images() {
-  local tag="$1" image
-  local -a images=("${BACKEND_IMAGE:-app-backend}" "${WORKER_IMAGE:-app-worker}" "${FRONTEND_IMAGE:-app-frontend}")
-  local module
+  local tag="$1" image module
+  resolve_app_images
+  local -a images=("$BACKEND_IMAGE" "$WORKER_IMAGE" "$FRONTEND_IMAGE")
   for module in $(worker_modules); do
-    images+=("${WORKER_IMAGE:-app-worker}-$module")
+    images+=("$WORKER_IMAGE-$module")
   done
   for image in "${images[@]}"; do
+    if ((PLAN_ONLY)); then
+      print_command push "$image:$tag"
+      continue
+    fi
     log "pushing $image:$tag"
     docker push --quiet "$image:$tag" >/dev/null
   done
@@ -198,6 +246,16 @@ main() {
       ;;
     push)
       ensure_docker_engine
+      push_app_images "${2:-${TAG:-latest}}"
+      ;;
+    names)
+      resolve_app_images
+      printf '%s\n' "BACKEND_IMAGE=$BACKEND_IMAGE" "WORKER_IMAGE=$WORKER_IMAGE" \
+        "FRONTEND_IMAGE=$FRONTEND_IMAGE"
+      ;;
+    plan)
+      PLAN_ONLY=1
+      build_app_images "${2:-${TAG:-latest}}"
       push_app_images "${2:-${TAG:-latest}}"
       ;;
     env)

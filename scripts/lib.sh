@@ -23,10 +23,23 @@ require_commands() {
   ((${#missing[@]} == 0)) || die "missing command(s): ${missing[*]}"
 }
 
-# Export the variables of .env that the environment does not already set:
-# environment variables always win over the file.
+# The project's settings, exported where the environment does not set them
+# already: .env (this machine's secrets and overrides), then project.env (the
+# committed identity: name, stack, domain, images). The environment wins over
+# both, .env over project.env. Given FILEs, those instead, in that order.
 load_dotenv() {
-  local file="${1:-$ROOT_DIR/.env}" line key value
+  local file
+  if (($# == 0)); then
+    set -- "$ROOT_DIR/.env" "$ROOT_DIR/project.env"
+  fi
+  for file in "$@"; do
+    load_env_file "$file"
+  done
+}
+
+# Export the variables of FILE (KEY=value lines) that are not set already.
+load_env_file() {
+  local file="$1" line key value
   [[ -f "$file" ]] || return 0
   while IFS= read -r line || [[ -n "$line" ]]; do
     [[ "$line" =~ ^[[:space:]]*(#|$) ]] && continue

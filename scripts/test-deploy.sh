@@ -319,7 +319,7 @@ build_images() {
   load_dotenv
   ensure_docker_engine
   ensure_base_images
-  BACKEND_IMAGE=app-backend WORKER_IMAGE=app-worker FRONTEND_IMAGE=app-frontend \
+  REGISTRY='' BACKEND_IMAGE=app-backend WORKER_IMAGE=app-worker FRONTEND_IMAGE=app-frontend \
     build_app_images "$TAG"
   log "images ready in $((SECONDS - started))s"
 }

@@ -158,12 +158,12 @@ check_module_image() {
 # neither in the API's nor in the default worker's.
 check_module_libraries() {
   local tag="${TAG:-latest}" image
-  for image in "${BACKEND_IMAGE:-app-backend}" "${WORKER_IMAGE:-app-worker}"; do
+  for image in "$BACKEND_IMAGE" "$WORKER_IMAGE"; do
     if docker run --rm --network none --entrypoint python "$image:$tag" -c 'import sklearn' >/dev/null 2>&1; then
       fail "$image has scikit-learn, the ml module's library"
     fi
   done
-  if ! docker run --rm --network none --entrypoint python "${WORKER_IMAGE:-app-worker}-ml:$tag" \
+  if ! docker run --rm --network none --entrypoint python "$WORKER_IMAGE-ml:$tag" \
     -c 'import sklearn' >/dev/null 2>&1; then
     fail "the ml module's image has no scikit-learn"
   fi
@@ -172,9 +172,9 @@ check_module_libraries() {
 
 check_worker_images() {
   local tag="${TAG:-latest}" module
-  check_module_image "${WORKER_IMAGE:-app-worker}:$tag" worker.main "the worker's image"
+  check_module_image "$WORKER_IMAGE:$tag" worker.main "the worker's image"
   for module in $(worker_modules); do
-    check_module_image "${WORKER_IMAGE:-app-worker}-$module:$tag" "worker_${module//-/_}.main" \
+    check_module_image "$WORKER_IMAGE-$module:$tag" "worker_${module//-/_}.main" \
       "the $module module's image"
   done
   check_module_libraries
@@ -358,8 +358,8 @@ deploy_swarm_stacks() {
   quietly env -i PATH="$PATH" HOME="$HOME" "${client_env[@]}" \
     STACK_NAME="$SWARM_STACK" DOMAIN="$SWARM_DOMAIN" TAG="$TAG" \
     TRAEFIK_NETWORK="$SWARM_NETWORK" FIRST_SUPERUSER=admin@example.com \
-    BACKEND_IMAGE="${BACKEND_IMAGE:-app-backend}" WORKER_IMAGE="${WORKER_IMAGE:-app-worker}" \
-    FRONTEND_IMAGE="${FRONTEND_IMAGE:-app-frontend}" \
+    BACKEND_IMAGE="$BACKEND_IMAGE" WORKER_IMAGE="$WORKER_IMAGE" \
+    FRONTEND_IMAGE="$FRONTEND_IMAGE" \
     POSTGRES_IMAGE="${POSTGRES_IMAGE:-postgres:15}" REDIS_IMAGE="${REDIS_IMAGE:-redis:7-alpine}" \
     BACKEND_REPLICAS=1 FRONTEND_REPLICAS=1 WEB_CONCURRENCY=1 \
     docker stack deploy --resolve-image never \

@@ -5,8 +5,9 @@
                                  [--dest DIR] [--slug SLUG]
 
 It copies the committed tree (HEAD: uncommitted changes stay behind, so the result
-depends on the commit alone), names the project in .env.example and README.md,
-writes a .env with fresh secrets, and makes the first commit of a new repository.
+depends on the commit alone), names the project in project.env (its identity, which
+every tool reads), README.md and the example Ansible inventory, writes a .env with
+fresh secrets, and makes the first commit of a new repository.
 .upstream and the `upstream` remote record where it came from, for `make
 update-from-upstream`. UPSTREAM_URL overrides the recorded address (default:
 origin's, else this checkout's path); UPSTREAM_BRANCH the branch followed (default:
@@ -18,6 +19,7 @@ The standard library only: it runs on a fresh machine, before anything is instal
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import secrets
@@ -40,8 +42,8 @@ UPSTREAM_FILE = """\
 # The base this project was generated from, and the newest commit of it merged
 # here. `make update-from-upstream` fetches UPSTREAM_BRANCH from UPSTREAM_URL,
 # merges it, and moves UPSTREAM_COMMIT (docs/development.md, "Updating from
-# the base"). Generation changed only the title of README.md and the names in
-# .env.example (PROJECT_NAME, STACK_NAME, DOMAIN, *_IMAGE).
+# the base"). Generation changed only project.env (the project's identity), the
+# title of README.md and the example inventory's site (its domain).
 UPSTREAM_URL={url}
 UPSTREAM_BRANCH={branch}
 UPSTREAM_COMMIT={commit}
@@ -123,34 +125,98 @@ def _constant(line: str) -> Callable[[re.Match[str]], str]:
     return lambda _: line
 
 
-def set_values(text: str, values: dict[str, str]) -> str:
+def set_values(text: str, values: dict[str, str], source: str = ".env.example") -> str:
     for key, value in values.items():
         # A function, not a replacement string: the value is taken as it is.
         text, found = re.subn(
             rf"^{key}=.*$", _constant(f"{key}={value}"), text, count=1, flags=re.M
         )
         if not found:
-            raise Refused(f".env.example has no {key}= line")
+            raise Refused(f"{source} has no {key}= line")
     return text
 
 
-def write_env_files(dest: Path, name: str, slug: str, domain: str) -> None:
-    """The names go into .env.example (so that a fresh clone's .env has them too),
-    then .env is .env.example with fresh random secrets: URL-safe, because
-    POSTGRES_PASSWORD goes into DATABASE_URL and FLOWER_BASIC_AUTH is user:password."""
-    example = dest / ".env.example"
+# The example inventory's site (ansible/inventories/example): its domain.
+EXAMPLE_SITE = "example.com"
+EXAMPLE_SITE_FILES = (
+    "ansible/inventories/example/group_vars/managers/main.yml",
+    "ansible/inventories/example/group_vars/managers/vault.yml",
+)
+
+
+def set_example_site(dest: Path, domain: str) -> None:
+    """The example inventory deploys the project's domain (`make deploy` then needs no
+    DOMAIN): its site's key in app_sites and vault_sites, and where the one names
+    the other. The base's example.com stays for a project on localhost, which no
+    server serves."""
+    if domain == "localhost":
+        return
+    for name in EXAMPLE_SITE_FILES:
+        path = dest / name
+        text, found = re.subn(
+            rf"^  {re.escape(EXAMPLE_SITE)}:$",
+            _constant(f"  {domain}:"),
+            path.read_text(encoding="utf-8"),
+            count=1,
+            flags=re.M,
+        )
+        if not found:
+            raise Refused(f"{name} has no site {EXAMPLE_SITE}")
+        text = text.replace(f"vault_sites['{EXAMPLE_SITE}']", f"vault_sites['{domain}']")
+        path.write_text(text, encoding="utf-8")
+
+
+# The API's document, committed for the frontend's client generator: its title
+# is the project's name (app/web/api), and check-client compares it.
+SPEC_FILE = "frontend/openapi/openapi.json"
+
+
+def project_name(identity: str) -> str:
+    """PROJECT_NAME of a project.env's text."""
+    found = re.search(r"^PROJECT_NAME=(.*)$", identity, flags=re.M)
+    if not found:
+        raise Refused("project.env has no PROJECT_NAME= line")
+    return found.group(1).strip().strip("\"'")
+
+
+def set_spec_title(dest: Path, old_name: str, name: str) -> None:
+    """The document's title, as the API's export writes it (json.dumps)."""
+    path = dest / SPEC_FILE
+    old_line = f'"title": {json.dumps(f"{old_name} API")},'
+    text = path.read_text(encoding="utf-8")
+    if text.count(old_line) != 1:
+        raise Refused(f"{SPEC_FILE} has no title {old_name} API")
+    path.write_text(
+        text.replace(old_line, f'"title": {json.dumps(f"{name} API")},'), encoding="utf-8"
+    )
+
+
+def write_identity(dest: Path, name: str, slug: str, domain: str) -> None:
+    """The names go into project.env, committed: every tool reads them there, so a
+    fresh clone (a CI job, an image) is the project's without a .env."""
+    identity = dest / "project.env"
+    base_text = identity.read_text(encoding="utf-8")
+    set_spec_title(dest, project_name(base_text), name)
     text = set_values(
-        example.read_text(encoding="utf-8"),
+        base_text,
         {
             "PROJECT_NAME": f'"{name}"',
+            "PROJECT_SLUG": slug,
             "STACK_NAME": slug,
             "DOMAIN": domain,
             "BACKEND_IMAGE": f"{slug}-backend",
             "WORKER_IMAGE": f"{slug}-worker",
             "FRONTEND_IMAGE": f"{slug}-frontend",
         },
+        source="project.env",
     )
-    example.write_text(text, encoding="utf-8")
+    identity.write_text(text, encoding="utf-8")
+
+
+def write_env_file(dest: Path) -> None:
+    """.env is .env.example with fresh random secrets: URL-safe, because
+    POSTGRES_PASSWORD goes into DATABASE_URL and FLOWER_BASIC_AUTH is user:password."""
+    text = (dest / ".env.example").read_text(encoding="utf-8")
     secrets_text = set_values(
         text,
         {
@@ -211,10 +277,10 @@ def generate(name: str, domain: str, dest: Path, slug: str) -> None:
     dest.mkdir(parents=True, exist_ok=True)
     try:
         copy_commit(commit, dest)
-        # The names live in .env: the backend, compose, the stack and the frontend
-        # all read them there.
-        write_env_files(dest, name, slug, domain)
+        write_identity(dest, name, slug, domain)
+        write_env_file(dest)
         set_title(dest / "README.md", name)
+        set_example_site(dest, domain)
         (dest / ".upstream").write_text(UPSTREAM_FILE.format(url=url, branch=branch, commit=commit))
         git("init", "-q", "-b", "main", cwd=dest)
         git("add", "-A", cwd=dest)

@@ -1,9 +1,11 @@
 """Settings: the only module that reads the environment.
 
 Values come from environment variables, then from a `.env` file (the
-repository's, or `ENV_FILE`), then from the defaults below; the environment
-always wins. Any setting can also be read from a file named by `<NAME>_FILE`,
-which is how Docker secrets reach the apps.
+repository's, or `ENV_FILE`), then from `project.env` (the project's identity,
+committed at the repository's root and copied into the images: its name), then
+from the defaults below; the environment always wins. Any setting can also be
+read from a file named by `<NAME>_FILE`, which is how Docker secrets reach the
+apps.
 
 Outside `ENVIRONMENT=local` the settings refuse to load with a missing,
 example-default or weak secret, and say which.
@@ -20,6 +22,7 @@ from pydantic import AnyHttpUrl, EmailStr, Field, SecretStr, field_validator, mo
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
+    DotEnvSettingsSource,
     EnvSettingsSource,
     NoDecode,
     PydanticBaseSettingsSource,
@@ -31,6 +34,9 @@ from app.core import passwords
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 REPO_DIR = BACKEND_DIR.parent
+# The project's identity (its name), committed: read whatever ENV_FILE says, so a
+# fresh clone, a test run or an image without a .env still knows whose it is.
+PROJECT_FILE = REPO_DIR / "project.env"
 
 # Values that ship in `.env.example` and the docs: never acceptable outside local.
 EXAMPLE_SECRETS = frozenset({"changethis", "change-this", "changeme", "secret", "password", ""})
@@ -58,6 +64,11 @@ def _env_files() -> tuple[Path, ...]:
     if explicit:
         return (Path(explicit),)
     return (REPO_DIR / ".env",)
+
+
+def identity_source(settings_cls: type[BaseSettings]) -> PydanticBaseSettingsSource:
+    """The project's identity file: the last source, under .env (whatever ENV_FILE says)."""
+    return DotEnvSettingsSource(settings_cls, env_file=PROJECT_FILE)
 
 
 class FileSecretsSource(PydanticBaseSettingsSource):
@@ -203,9 +214,16 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # Explicit values, then the environment, then *_FILE secrets, then .env.
+        # Explicit values, then the environment, then *_FILE secrets, then .env,
+        # then the project's identity file.
         assert isinstance(env_settings, EnvSettingsSource)
-        return (init_settings, env_settings, FileSecretsSource(settings_cls), dotenv_settings)
+        return (
+            init_settings,
+            env_settings,
+            FileSecretsSource(settings_cls),
+            dotenv_settings,
+            identity_source(settings_cls),
+        )
 
     @field_validator("BACKEND_CORS_ORIGINS", mode="before")
     @classmethod

@@ -38,12 +38,12 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.core.config import BACKEND_DIR, REPO_DIR, Settings
+from app.core.config import BACKEND_DIR, REPO_DIR, Settings, identity_source
 from app.db.session import _normalise_url
 
 Kind = Literal["postgresql", "sqlite", "mariadb"]
@@ -75,6 +75,24 @@ class BackupSettings(BaseSettings):
     STACK_NAME: str = "app"
     # The engine of the node the Swarm db task runs on: ssh://, tcp://, unix://, or a context.
     BACKUP_DB_DOCKER: str = ""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Then the project's identity: its compose project's name (STACK_NAME).
+        return (
+            init_settings,
+            env_settings,
+            dotenv_settings,
+            file_secret_settings,
+            identity_source(settings_cls),
+        )
 
 
 def say(message: str) -> None:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from app.core import config
 from app.core.config import BACKEND_DIR, MIN_PASSWORD_SCORE, Settings, _guessability
 
 STRONG_KEY = "pAq3Wv_h0yRZc8mB1sXkLd-7TnFu2eJg5oVi9QbE4aC"  # secrets.token_urlsafe(32)
@@ -213,6 +214,34 @@ def test_settings_prefer_environment_over_file_variable_over_env_file(
     assert settings.PROJECT_NAME == "From the environment"
     assert settings.FRONTEND_HOST == "https://secret.example.com"
     assert settings.LOG_LEVEL == "DEBUG"
+
+
+def test_settings_read_project_identity_under_env_file_and_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    identity = tmp_path / "project.env"
+    identity.write_text(
+        'PROJECT_NAME="Acme Portal"\nLOG_LEVEL=WARNING\nFRONTEND_HOST=https://acme.example\n'
+        "STACK_NAME=acme-portal\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(config, "PROJECT_FILE", identity)
+    # Without any .env (ENV_FILE=/dev/null, an image): the committed identity.
+    assert Settings(_env_file=None).PROJECT_NAME == "Acme Portal"
+    env_file = tmp_path / ".env"
+    env_file.write_text("LOG_LEVEL=DEBUG\n", encoding="utf-8")
+    monkeypatch.setenv("FRONTEND_HOST", "https://local.example")
+    settings = Settings(_env_file=env_file)
+    assert (settings.PROJECT_NAME, settings.LOG_LEVEL, settings.FRONTEND_HOST) == (
+        "Acme Portal",
+        "DEBUG",
+        "https://local.example",
+    )
+
+
+def test_settings_default_name_is_the_repository_project_name() -> None:
+    identity = (config.REPO_DIR / "project.env").read_text(encoding="utf-8")
+    assert f'PROJECT_NAME="{Settings(_env_file=None).PROJECT_NAME}"' in identity.splitlines()
 
 
 def test_settings_treat_empty_env_file_value_as_default(tmp_path: Path) -> None:

@@ -1,18 +1,36 @@
-"""`make new-project`: a renamed copy of the base in a new repository, with its own secrets."""
+"""`make new-project`: a renamed copy of the base in a new repository, with its own secrets,
+whose every tool names it even in a fresh clone (no .env): project.env holds its identity."""
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 from app.core.config import EXAMPLE_SECRETS, Settings
-from tests.ops.project.conftest import VENV_DIR, Base, base_env, git, read_env, run
+from tests.ops.project.conftest import REPO_DIR, VENV_DIR, Base, base_env, git, read_env, run
 
 SECRETS = ("SECRET_KEY", "FIRST_SUPERUSER_PASSWORD", "POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH")
 URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
+IDENTITY = {
+    "PROJECT_NAME": '"Acme Portal"',
+    "PROJECT_SLUG": "acme-portal",
+    "STACK_NAME": "acme-portal",
+    "DOMAIN": "acme.example",
+    "BACKEND_IMAGE": "acme-portal-backend",
+    "WORKER_IMAGE": "acme-portal-worker",
+    "FRONTEND_IMAGE": "acme-portal-frontend",
+}
+# What compose requires, given as CI gives it (the clone has no .env).
+COMPOSE_SECRETS = {
+    "SECRET_KEY": "k" * 48,
+    "FIRST_SUPERUSER_PASSWORD": "p" * 18,
+    "POSTGRES_PASSWORD": "d" * 24,
+    "FLOWER_BASIC_AUTH": "admin:" + "f" * 18,
+}
 
 
 def _python_env(project: Path) -> dict[str, str]:
@@ -29,16 +47,29 @@ def acme(base: Base, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
+@pytest.fixture(scope="module")
+def acme_clone(acme: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh clone of the generated project, as CI or a colleague gets it: no .env."""
+    clone = tmp_path_factory.mktemp("clone") / "acme"
+    git(acme, "clone", "-q", str(acme), str(clone))
+    assert not (clone / ".env").exists()
+    return clone
+
+
+def _with_settings(command: str) -> list[str]:
+    """COMMAND in bash after scripts/lib.sh's load_dotenv, as the scripts run compose."""
+    return ["bash", "-c", f"source scripts/lib.sh && load_dotenv && {command}"]
+
+
 def test_generate_project_names_it_everywhere_and_records_its_upstream(
     base: Base, acme: Path
 ) -> None:
     dest = acme
+    identity = read_env(dest / "project.env")
+    assert {key: identity[key] for key in IDENTITY} == IDENTITY
+    # .env holds the secrets alone: the names are the committed file's.
     for env_file in (".env", ".env.example"):
-        values = read_env(dest / env_file)
-        assert values["PROJECT_NAME"] == '"Acme Portal"'
-        assert values["STACK_NAME"] == "acme-portal"
-        assert values["DOMAIN"] == "acme.example"
-        assert values["FRONTEND_IMAGE"] == "acme-portal-frontend"
+        assert not set(read_env(dest / env_file)) & set(IDENTITY)
     assert (dest / "README.md").read_text().startswith("# Acme Portal\n")
     base_commit = git(base.path, "rev-parse", "HEAD")
     assert read_env(dest / ".upstream") == {
@@ -54,7 +85,14 @@ def test_generate_project_names_it_everywhere_and_records_its_upstream(
     # The copy is the base's committed tree, apart from the named files.
     git(dest, "fetch", "-q", str(base.path), "main")
     changed = git(dest, "diff", "--name-status", "FETCH_HEAD", "HEAD")
-    assert sorted(changed.splitlines()) == ["A\t.upstream", "M\t.env.example", "M\tREADME.md"]
+    assert sorted(changed.splitlines()) == [
+        "A\t.upstream",
+        "M\tREADME.md",
+        "M\tansible/inventories/example/group_vars/managers/main.yml",
+        "M\tansible/inventories/example/group_vars/managers/vault.yml",
+        "M\tfrontend/openapi/openapi.json",
+        "M\tproject.env",
+    ]
 
 
 def test_generated_project_runs_with_its_names(acme: Path) -> None:
@@ -77,25 +115,6 @@ def test_generated_project_runs_with_its_names(acme: Path) -> None:
         env=_python_env(dest) | {"POSTGRES_PASSWORD": password},
     )
     assert out.stdout.splitlines() == [str(dest / "backend/app/__init__.py"), "Acme Portal"]
-
-    # Compose: the project name, the domain in the routes, the frontend's title.
-    config = run(
-        VENV_DIR / "bin/docker-compose",
-        "--project-directory",
-        ".",
-        "-f",
-        "compose/compose.yaml",
-        "config",
-        "--format",
-        "json",
-        cwd=dest,
-    )
-    compose = json.loads(config.stdout)
-    assert compose["name"] == "acme-portal"
-    labels = compose["services"]["backend"]["labels"]
-    assert "Host(`acme.example`)" in labels["traefik.http.routers.backend.rule"]
-    assert compose["services"]["frontend"]["build"]["args"]["PROJECT_NAME"] == "Acme Portal"
-    assert compose["services"]["frontend"]["image"].startswith("acme-portal-frontend:")
 
     # A fast part of the project's own suite, on its own code.
     tests = run(
@@ -129,8 +148,15 @@ def test_generated_secrets_are_fresh_and_url_safe(base: Base, acme: Path, tmp_pa
             assert len(value) >= 24
             assert value not in seen, f"{key} repeats a secret"
             seen.add(value)
-    assert projects[1]["STACK_NAME"] == "beta"
-    assert projects[1]["DOMAIN"] == "localhost"
+    beta = read_env(tmp_path / "empty/project.env")
+    assert (beta["PROJECT_NAME"], beta["STACK_NAME"], beta["DOMAIN"]) == (
+        '"Beta"',
+        "beta",
+        "localhost",
+    )
+    # No domain: the example inventory keeps the base's example site.
+    inventory = tmp_path / "empty/ansible/inventories/example/group_vars/managers/main.yml"
+    assert "\n  example.com:\n" in inventory.read_text()
 
 
 def test_generated_settings_pass_the_production_checks(acme: Path) -> None:
@@ -211,12 +237,166 @@ def _private_engine(checkout: Path) -> list[str]:
     return out.stdout.split()
 
 
-def test_each_project_has_a_private_docker_engine_of_its_own(base: Base, acme: Path) -> None:
-    slug = read_env(acme / ".env.example")["STACK_NAME"]
-    name, home, namespace = _private_engine(acme)
-    assert name == namespace == slug != "full-stack-flask"
-    assert home in (f"/var/lib/{slug}/docker", f"{acme}/.cache/docker")
+def test_each_project_has_a_private_docker_engine_of_its_own(base: Base, acme_clone: Path) -> None:
+    name, home, namespace = _private_engine(acme_clone)
+    assert name == namespace == "acme-portal"
+    assert home in ("/var/lib/acme-portal/docker", f"{acme_clone}/.cache/docker")
     # The base keeps its own.
     name, home, namespace = _private_engine(base.path)
     assert name == namespace == "full-stack-flask"
     assert home in ("/var/lib/full-stack-flask/docker", f"{base.path}/.cache/docker")
+
+
+# --- A fresh clone: no .env, yet every tool names the project -----------------------------
+
+
+def test_fresh_clone_backend_names_the_project(acme_clone: Path, tmp_path: Path) -> None:
+    backend = acme_clone / "backend"
+    env = _python_env(acme_clone)
+    settings = "from app.core.config import Settings; print(Settings().PROJECT_NAME)"
+    out = run(VENV_DIR / "bin/python", "-c", settings, cwd=backend, env=env)
+    assert out.stdout.strip() == "Acme Portal"
+    # make backup finds its compose project (BACKUP_TARGET=compose) by the same file.
+    backups = "from app.ops.backups import BackupSettings; print(BackupSettings().STACK_NAME)"
+    out = run(VENV_DIR / "bin/python", "-c", backups, cwd=backend, env=env)
+    assert out.stdout.strip() == "acme-portal"
+    # The API's document names it, and is the committed one (the client's check passes).
+    spec = tmp_path / "openapi.json"
+    run(VENV_DIR / "bin/python", "-m", "app.web.api.export", spec, cwd=backend, env=env)
+    assert json.loads(spec.read_text())["info"]["title"] == "Acme Portal API"
+    assert spec.read_text() == (acme_clone / "frontend/openapi/openapi.json").read_text()
+    # A machine's .env (here ENV_FILE) overrides the committed name.
+    local = tmp_path / "local.env"
+    local.write_text("PROJECT_NAME=Acme on my machine\n")
+    out = run(
+        VENV_DIR / "bin/python", "-c", settings, cwd=backend, env=env | {"ENV_FILE": str(local)}
+    )
+    assert out.stdout.strip() == "Acme on my machine"
+
+
+def test_fresh_clone_frontend_build_names_the_project(acme_clone: Path, tmp_path: Path) -> None:
+    node_modules = REPO_DIR / "frontend" / "node_modules"
+    if not (node_modules / ".installed").exists():
+        pytest.skip("the frontend's packages are not installed (make test installs them)")
+    frontend = acme_clone / "frontend"
+    (frontend / "node_modules").symlink_to(node_modules)
+    try:
+        out = tmp_path / "dist"
+        run("npx", "--no-install", "vite", "build", "--outDir", out, cwd=frontend)
+    finally:
+        (frontend / "node_modules").unlink()
+    assert "<title>Acme Portal</title>" in (out / "index.html").read_text()
+    bundles = "".join(path.read_text() for path in (out / "assets").glob("*.js"))
+    assert "Acme Portal" in bundles
+    assert "Full Stack Flask" not in bundles
+
+
+def test_fresh_clone_images_are_named_for_the_project(acme_clone: Path) -> None:
+    plan = run("scripts/images.sh", "plan", "v1", cwd=acme_clone).stdout.splitlines()
+    builds = [line for line in plan if line.startswith("docker build ")]
+    tags = [line.split(" -t ")[1].split()[0] for line in builds]
+    assert tags == [
+        "acme-portal-backend:v1",
+        "acme-portal-worker:v1",
+        "acme-portal-worker-ml:v1",
+        "acme-portal-frontend:v1",
+    ]
+    assert r"--build-arg PROJECT_NAME=Acme\ Portal" in builds[-1]
+    # Under a registry's path (CI's), the same names.
+    env = base_env(REGISTRY="registry.example.com/acme/")
+    plan = run("scripts/images.sh", "plan", "v1", cwd=acme_clone, env=env).stdout
+    assert "docker push registry.example.com/acme/acme-portal-frontend:v1" in plan
+    assert "app-" not in plan
+    # What make deploy pushes and hands the stack.
+    names = run("scripts/images.sh", "names", cwd=acme_clone, env=env).stdout.splitlines()
+    assert names == [
+        "BACKEND_IMAGE=registry.example.com/acme/acme-portal-backend",
+        "WORKER_IMAGE=registry.example.com/acme/acme-portal-worker",
+        "FRONTEND_IMAGE=registry.example.com/acme/acme-portal-frontend",
+    ]
+
+
+def test_scripts_prefer_environment_then_env_file_then_project_file(
+    acme_clone: Path, tmp_path: Path
+) -> None:
+    checkout = tmp_path / "checkout"
+    shutil.copytree(acme_clone, checkout, symlinks=True)
+    (checkout / ".env").write_text('PROJECT_NAME="Acme on my machine"\nDOMAIN=acme.test\n')
+    names = 'printf "%s|%s|%s" "$PROJECT_NAME" "$DOMAIN" "$STACK_NAME"'
+    out = run(*_with_settings(names), cwd=checkout, env=base_env(DOMAIN="acme.localhost"))
+    assert out.stdout == "Acme on my machine|acme.localhost|acme-portal"
+
+
+def test_fresh_clone_compose_and_stack_name_the_project(acme_clone: Path) -> None:
+    env = base_env(PATH=f"{VENV_DIR / 'bin'}:{base_env()['PATH']}", **COMPOSE_SECRETS)
+    compose = "docker-compose --project-directory . -f compose/compose.yaml config --format json"
+    config = json.loads(run(*_with_settings(compose), cwd=acme_clone, env=env).stdout)
+    assert config["name"] == "acme-portal"
+    labels = config["services"]["backend"]["labels"]
+    assert "Host(`acme.example`)" in labels["traefik.http.routers.backend.rule"]
+    assert config["services"]["frontend"]["build"]["args"]["PROJECT_NAME"] == "Acme Portal"
+    assert config["services"]["frontend"]["image"] == "acme-portal-frontend:latest"
+    assert config["services"]["worker"]["image"] == "acme-portal-worker:latest"
+
+    stack = "docker-compose --project-directory . -f compose/stack.yaml config --format json"
+    config = json.loads(
+        run(
+            *_with_settings(stack),
+            cwd=acme_clone,
+            env=env | {"TAG": "v1", "FIRST_SUPERUSER": "admin@acme.example"},
+        ).stdout
+    )
+    backend = config["services"]["backend"]
+    assert backend["image"] == "acme-portal-backend:v1"
+    assert backend["environment"]["PROJECT_NAME"] == "Acme Portal"
+    assert backend["environment"]["FRONTEND_HOST"] == "https://acme.example"
+
+
+def _ansible_venv() -> Path:
+    """The deployment's tools, installed by the project's own script when missing."""
+    run("bash", "-c", "source scripts/lib.sh && ensure_ansible_venv", cwd=REPO_DIR)
+    return REPO_DIR / ".venv-ansible"
+
+
+def _ansible_value(checkout: Path, expression: str, *extra: str) -> object:
+    """EXPRESSION (Jinja) as Ansible templates it for the example inventory's first manager."""
+    out = run(
+        _ansible_venv() / "bin/ansible",
+        "-i",
+        "inventories/example",
+        "managers[0]",
+        "-m",
+        "ansible.builtin.debug",
+        "-a",
+        f"msg={{{{ {expression} | to_json }}}}",
+        *extra,
+        cwd=checkout / "ansible",
+        env=base_env(ANSIBLE_STDOUT_CALLBACK="json", ANSIBLE_LOAD_CALLBACK_PLUGINS="1"),
+    )
+    result = json.loads(out.stdout)["plays"][0]["tasks"][0]["hosts"]["manager1"]
+    return json.loads(result["msg"])
+
+
+def test_fresh_clone_ansible_example_inventory_names_the_project(acme_clone: Path) -> None:
+    sites = _ansible_value(acme_clone, "app_sites")
+    assert isinstance(sites, dict)
+    assert list(sites) == ["acme.example"]
+    # What the app_stack role hands the stack for that site: the project's name and images.
+    role = acme_clone / "ansible/roles/app_stack"
+    environment = _ansible_value(
+        acme_clone,
+        "app_stack_environment",
+        "-e",
+        f"@{role / 'defaults/main.yml'}",
+        "-e",
+        f"@{role / 'vars/main.yml'}",
+        "-e",
+        "app_stack_domain=acme.example app_stack_image_tag=v1",
+        "-e",
+        "app_stack_registry=registry.example.com/acme",
+    )
+    assert isinstance(environment, dict)
+    assert environment["PROJECT_NAME"] == "Acme Portal"
+    assert environment["STACK_NAME"] == "acme-example"
+    assert environment["BACKEND_IMAGE"] == "registry.example.com/acme/acme-portal-backend"
+    assert environment["FRONTEND_IMAGE"] == "registry.example.com/acme/acme-portal-frontend"
