@@ -51,10 +51,16 @@ def test_generate_project_names_it_everywhere_and_records_its_upstream(
     assert git(dest, "status", "--porcelain", "--ignored=no") == ""
     assert ".env" not in git(dest, "ls-files").splitlines()
     assert git(dest, "remote", "get-url", "upstream") == str(base.path)
-    # The copy is the base's committed tree, apart from the named files.
+    # The copy is the base's committed tree, apart from the named files
+    # (.upstream is new, unless the base is itself a generated project).
     git(dest, "fetch", "-q", str(base.path), "main")
     changed = git(dest, "diff", "--name-status", "FETCH_HEAD", "HEAD")
-    assert sorted(changed.splitlines()) == ["A\t.upstream", "M\t.env.example", "M\tREADME.md"]
+    upstream = "M" if (base.path / ".upstream").exists() else "A"
+    assert sorted(changed.splitlines()) == [
+        f"{upstream}\t.upstream",
+        "M\t.env.example",
+        "M\tREADME.md",
+    ]
 
 
 def test_generated_project_runs_with_its_names(acme: Path) -> None:
@@ -216,7 +222,10 @@ def test_each_project_has_a_private_docker_engine_of_its_own(base: Base, acme: P
     name, home, namespace = _private_engine(acme)
     assert name == namespace == slug != "full-stack-flask"
     assert home in (f"/var/lib/{slug}/docker", f"{acme}/.cache/docker")
-    # The base keeps its own.
+    # The base keeps its own: the base's name, or its slug when the base is
+    # itself a generated project.
+    base_slug = read_env(base.path / ".env.example")["STACK_NAME"]
+    base_name = "full-stack-flask" if base_slug == "app" else base_slug
     name, home, namespace = _private_engine(base.path)
-    assert name == namespace == "full-stack-flask"
-    assert home in ("/var/lib/full-stack-flask/docker", f"{base.path}/.cache/docker")
+    assert name == namespace == base_name != slug
+    assert home in (f"/var/lib/{base_name}/docker", f"{base.path}/.cache/docker")
