@@ -111,6 +111,10 @@ bench: ## Benchmark the API under load against PostgreSQL and print the figures
 test-docker: ## Build the images and run the live API suite against the compose stack (a private Docker engine if none answers)
 	@scripts/test-docker.sh
 
+.PHONY: test-pipeline
+test-pipeline: ## Run the GitLab pipeline of a new project with gitlab-ci-local: its rules, and the lint and test jobs for real
+	@scripts/test-pipeline.sh
+
 .PHONY: test-deploy
 test-deploy: ## Test the Ansible deployment for real: 3 local hosts (network namespaces), a Swarm, 2 sites (root)
 	@scripts/test-deploy.sh

@@ -82,17 +82,21 @@ def test_generate_project_names_it_everywhere_and_records_its_upstream(
     assert git(dest, "status", "--porcelain", "--ignored=no") == ""
     assert ".env" not in git(dest, "ls-files").splitlines()
     assert git(dest, "remote", "get-url", "upstream") == str(base.path)
-    # The copy is the base's committed tree, apart from the named files.
+    # The copy is the base's committed tree, apart from the named files
+    # (.upstream is new, unless the base is itself a generated project).
     git(dest, "fetch", "-q", str(base.path), "main")
     changed = git(dest, "diff", "--name-status", "FETCH_HEAD", "HEAD")
-    assert sorted(changed.splitlines()) == [
-        "A\t.upstream",
-        "M\tREADME.md",
-        "M\tansible/inventories/example/group_vars/managers/main.yml",
-        "M\tansible/inventories/example/group_vars/managers/vault.yml",
-        "M\tfrontend/openapi/openapi.json",
-        "M\tproject.env",
-    ]
+    upstream = "M" if (base.path / ".upstream").exists() else "A"
+    assert sorted(changed.splitlines()) == sorted(
+        [
+            f"{upstream}\t.upstream",
+            "M\tREADME.md",
+            "M\tansible/inventories/example/group_vars/managers/main.yml",
+            "M\tansible/inventories/example/group_vars/managers/vault.yml",
+            "M\tfrontend/openapi/openapi.json",
+            "M\tproject.env",
+        ]
+    )
 
 
 def test_generated_project_runs_with_its_names(acme: Path) -> None:
@@ -241,10 +245,11 @@ def test_each_project_has_a_private_docker_engine_of_its_own(base: Base, acme_cl
     name, home, namespace = _private_engine(acme_clone)
     assert name == namespace == "acme-portal"
     assert home in ("/var/lib/acme-portal/docker", f"{acme_clone}/.cache/docker")
-    # The base keeps its own.
+    # The base keeps its own: its slug (the base may itself be a generated project).
+    base_slug = read_env(base.path / "project.env")["PROJECT_SLUG"]
     name, home, namespace = _private_engine(base.path)
-    assert name == namespace == "full-stack-flask"
-    assert home in ("/var/lib/full-stack-flask/docker", f"{base.path}/.cache/docker")
+    assert name == namespace == base_slug != "acme-portal"
+    assert home in (f"/var/lib/{base_slug}/docker", f"{base.path}/.cache/docker")
 
 
 # --- A fresh clone: no .env, yet every tool names the project -----------------------------
