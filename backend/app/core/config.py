@@ -178,6 +178,13 @@ class Settings(BaseSettings):
     # Flower's login, "user:password"; Flower refuses to start without it.
     FLOWER_BASIC_AUTH: SecretStr | None = None
 
+    # Error tracking (app/core/error_tracking.py): off unless SENTRY_DSN is set.
+    SENTRY_DSN: SecretStr | None = None
+    # Default: ENVIRONMENT.
+    SENTRY_ENVIRONMENT: str | None = None
+    # The version deployed, e.g. the images' tag (TAG).
+    SENTRY_RELEASE: str | None = None
+
     # Rate limits (Flask-Limiter syntax). Stored in Redis when REDIS_URL is set.
     RATE_LIMIT_ENABLED: bool = True
     RATE_LIMIT_STORAGE_URL: str | None = None

@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 import sys
 
-FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
+from app.core.request_context import RequestIdFilter
+
+# `request`: the request id of the API request or of the job it enqueued, if any.
+FORMAT = "%(asctime)s %(levelname)s [%(name)s]%(request)s %(message)s"
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -15,6 +18,7 @@ def configure_logging(level: str = "INFO") -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(RequestIdFilter())
     handler._app_handler = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level.upper())

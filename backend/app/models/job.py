@@ -42,5 +42,8 @@ class Job(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The id of the API request that created it (X-Request-ID): its log lines, the
+    # worker's for the job and error-tracking events carry the same.
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     owner: Mapped[User] = relationship(back_populates="jobs")

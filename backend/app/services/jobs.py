@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from app.core import request_context
 from app.db.base import UTCDateTime, utcnow
 from app.db.pages import paginate
 from app.kinds import KINDS, JobKind
@@ -67,7 +68,12 @@ def create_job(
     if not may_run(owner, kind):
         raise PermissionDenied("Not enough permissions")
     params = params if params is not None else kind.params()
-    values = {"kind": kind.name, "params": params.model_dump(mode="json"), "owner_id": owner.id}
+    values = {
+        "kind": kind.name,
+        "params": params.model_dump(mode="json"),
+        "owner_id": owner.id,
+        "request_id": request_context.current(),
+    }
     return session.execute(_INSERT, values).one()
 
 

@@ -7,8 +7,10 @@ from typing import Any
 
 from flask import Flask
 from flask_cors import CORS
+from sentry_sdk.integrations.flask import FlaskIntegration
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from app.core import error_tracking
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.runtime import Runtime
@@ -30,6 +32,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         runtime = Runtime.from_settings(settings or get_settings())
     settings = runtime.settings
     configure_logging(settings.LOG_LEVEL)
+    error_tracking.init(settings, [FlaskIntegration()])
 
     app = App(__name__, static_folder=None)
     # Every path answers with and without its trailing slash, never by a redirect

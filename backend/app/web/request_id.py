@@ -1,25 +1,36 @@
 """A request id on every request: taken from a trusted proxy's X-Request-ID or made
-here, returned in the response and written in error logs, so a user's report can
-be matched to the log line."""
+here, returned in the response, and bound for the request's duration
+(app.core.request_context) so that its log lines, the tasks it enqueues and its
+error-tracking events carry it: a user's report can be matched to all of them."""
 
 from __future__ import annotations
 
-import re
 import uuid
+from contextvars import Token
 
 from flask import Flask, Response, g, request
 
+from app.core import request_context
+
 HEADER = "X-Request-ID"
-_VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
 def current() -> str:
     value = g.get("request_id")
     if value is None:
-        incoming = request.headers.get(HEADER, "")
-        value = incoming if _VALID.match(incoming) else uuid.uuid4().hex
+        value = request_context.well_formed(request.headers.get(HEADER)) or uuid.uuid4().hex
         g.request_id = value
     return str(value)
+
+
+def _bind() -> None:
+    g.request_id_token = request_context.bind(current())
+
+
+def _unbind(_: BaseException | None) -> None:
+    token: Token[str | None] | None = g.pop("request_id_token", None)
+    if token is not None:
+        request_context.unbind(token)
 
 
 def _add_header(response: Response) -> Response:
@@ -28,4 +39,7 @@ def _add_header(response: Response) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    # First, so that the other hooks' log lines carry it too.
+    app.before_request_funcs.setdefault(None, []).insert(0, _bind)
     app.after_request(_add_header)
+    app.teardown_request(_unbind)

@@ -20,9 +20,11 @@ app/kinds:
 from __future__ import annotations
 
 from .app import WorkerCelery, create_worker_app
+from .context import ContextTask
 from .jobs import JobCancelled, JobFailed, Runner, RunningJob
 
 __all__ = [
+    "ContextTask",
     "JobCancelled",
     "JobFailed",
     "Runner",

@@ -17,14 +17,17 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_shutdown, worker_ready
 from kombu.entity import Exchange, Queue
+from sentry_sdk.integrations.celery import CeleryIntegration
 from sqlalchemy import Connection
 
+from app.core import error_tracking
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.kinds import KINDS, JobKind
 from app.queue import celery_config, describe_broker
 from app.runtime import Runtime
 
+from .context import ContextTask
 from .jobs import JobFailed, Runner
 
 logger = logging.getLogger("worker")
@@ -64,7 +67,7 @@ class WorkerCelery(Celery):
     def __init__(
         self, settings: Settings, *, queues: Iterable[str], runners: Mapping[str, Runner]
     ) -> None:
-        super().__init__("worker")
+        super().__init__("worker", task_cls=ContextTask)
         self.settings = settings
         self.queues = list(queues)
         self.runners = dict(runners)
@@ -129,6 +132,7 @@ def create_worker_app(
     _check_runners(queues, runners)
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL)
+    error_tracking.init(settings, [CeleryIntegration()])
     app = WorkerCelery(
         settings, queues=queues, runners={kind.name: run for kind, run in runners.items()}
     )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
+import sentry_sdk
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from pydantic import BaseModel
@@ -72,11 +73,13 @@ Runner = Callable[[RunningJob[Any]], Any]
 )
 def run_job(self: Task, job_id: int) -> None:
     app = cast("WorkerCelery", self.app)
-    try:
-        _run(app, job_id)
-    except BaseException:
-        app.drop_job_connection()
-        raise
+    # A scope of its own: the job's error-tracking tags end with it.
+    with sentry_sdk.new_scope():
+        try:
+            _run(app, job_id)
+        except BaseException:
+            app.drop_job_connection()
+            raise
 
 
 def _run(app: WorkerCelery, job_id: int) -> None:
@@ -86,6 +89,8 @@ def _run(app: WorkerCelery, job_id: int) -> None:
     if claimed is None:
         logger.info("job %s is gone, finished or cancelled: nothing to do", job_id)
         return
+    sentry_sdk.set_tags({"job_id": str(claimed.id), "job_kind": claimed.kind})
+    logger.info("job %s (%s) started", job_id, claimed.kind)
 
     def report(value: int) -> bool:
         return jobs.report_progress(connection=app.job_connection(), job_id=job_id, progress=value)

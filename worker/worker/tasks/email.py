@@ -22,11 +22,12 @@ from app.queue import RECOVER_PASSWORD, SEND_EMAIL
 from app.services import auth, users
 from app.services.email import render_email
 from app.services.errors import Unavailable
+from app.workers import ContextTask
 
 logger = logging.getLogger(__name__)
 
 
-class EmailTask(Task):
+class EmailTask(ContextTask):
     """Retried while the mail server is unavailable (the backoff above), and says
     once, clearly, that an email was not sent: after its last retry, or at once
     when it cannot even be rendered (an unknown kind)."""

@@ -83,6 +83,18 @@ def test_create_job_with_jobs_run_returns_it_queued(
     assert client.get(f"{JOBS}{body['id']}", headers=runner_headers).get_json() == body
 
 
+def test_create_job_keeps_its_request_id_with_the_row_but_does_not_show_it(
+    client: FlaskClient, db: Session, runner_headers: dict[str, str]
+) -> None:
+    headers = runner_headers | {"X-Request-ID": "edge-job-0007"}
+    body = create(client, headers)
+    assert set(body) == JOB_FIELDS
+    assert db.scalar(select(Job.request_id).where(Job.id == body["id"])) == "edge-job-0007"
+    generated = create(client, runner_headers)
+    stored = db.scalar(select(Job.request_id).where(Job.id == generated["id"]))
+    assert stored is not None and stored != "edge-job-0007"
+
+
 def test_create_job_without_params_is_accepted(
     client: FlaskClient, runner_headers: dict[str, str]
 ) -> None:

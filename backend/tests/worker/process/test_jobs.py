@@ -3,6 +3,7 @@ the API shows their progress and outcome."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -91,6 +92,15 @@ def test_run_demo_job_reports_progress_then_success(
         datetime.fromisoformat(done[key]) for key in ("created_at", "started_at", "finished_at")
     )
     assert created_at <= started_at <= finished_at
+
+
+def test_job_log_lines_carry_the_request_id_that_enqueued_it(
+    api: FlaskClient, runner_headers: dict[str, str], worker: Worker
+) -> None:
+    request_id = f"edge-{uuid.uuid4().hex[:12]}"
+    created = start_job(api, runner_headers | {"X-Request-ID": request_id}, seconds=0)
+    wait_for_job(api, runner_headers, created["id"], worker=worker)
+    worker.wait_for_log(rf"\[request {request_id}\] job {created['id']} \(demo\) started")
 
 
 def test_run_demo_job_asked_to_fail_reports_failure(
