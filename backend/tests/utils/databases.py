@@ -3,6 +3,7 @@
 SQLite always runs. PostgreSQL and MariaDB run when `TEST_POSTGRES_URL` and
 `TEST_MARIADB_URL` name a server (an account that may create databases); each
 run creates a database with a fresh name and drops it at the end.
+A test marked `same_on_every_database` runs on SQLite alone.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -51,3 +53,9 @@ def throwaway_database(backend: str, tmp_dir: Path) -> Iterator[str]:
             else:
                 connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
         admin.dispose()
+
+
+# For a test that exercises nothing that differs between databases (a request
+# refused before any query, a header, a document): it runs on SQLite alone rather
+# than once per server, with the suite's SQLite database.
+same_on_every_database = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
