@@ -9,6 +9,8 @@ A test marked `same_on_every_database` runs on SQLite alone.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +31,10 @@ SERVER_ENV = {"postgresql": "TEST_POSTGRES_URL", "mariadb": "TEST_MARIADB_URL"}
 NO_DISK_WAIT = "--synchronous_commit=off"  # no space: libpq reads no "+" in a URL as one
 
 
+# Where SQLite's throwaway databases go when it exists, for the same reason.
+SHM = Path("/dev/shm")  # noqa: S108 (a private folder is made inside with mkdtemp)
+
+
 def available_backends() -> list[str]:
     return ["sqlite"] + [name for name, env in SERVER_ENV.items() if os.environ.get(env)]
 
@@ -39,11 +45,26 @@ def _options(url: URL, extra: str) -> str:
 
 
 @contextmanager
+def _memory_backed(tmp_dir: Path) -> Iterator[Path]:
+    """A folder in memory (/dev/shm) when the machine has one, else `tmp_dir`: SQLite
+    syncs its file at every commit, and a throwaway database needs no durability."""
+    if not (SHM.is_dir() and os.access(SHM, os.W_OK)):
+        yield tmp_dir
+        return
+    directory = Path(tempfile.mkdtemp(prefix="test-db-", dir=SHM))
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+@contextmanager
 def throwaway_database(backend: str, tmp_dir: Path) -> Iterator[str]:
     """Yield the URL of a new, empty database; drop it afterwards."""
     name = f"test_{uuid.uuid4().hex[:12]}"
     if backend == "sqlite":
-        yield f"sqlite:///{tmp_dir / (name + '.db')}"
+        with _memory_backed(tmp_dir) as directory:
+            yield f"sqlite:///{directory / (name + '.db')}"
         return
     server_url = _normalise_url(os.environ[SERVER_ENV[backend]])
     admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
