@@ -79,8 +79,12 @@ restore: ## Replace the database's contents with a backup: make restore FILE=bac
 ##@ Quality
 
 .PHONY: test
-test: ## Run linters, type checks and every test (PostgreSQL/MariaDB too when TEST_*_URL are set) [SKIP_LINT=1: no linters]
+test: ## Run linters, type checks and the tests but the tools tier (PostgreSQL/MariaDB too when TEST_*_URL are set) [SKIP_LINT=1: no linters]
 	@scripts/test.sh
+
+.PHONY: test-tools
+test-tools: ## Run the tools tier make test leaves out: make dev's lifecycle, new-project, new-worker, update-from-upstream, the docs' walkthrough
+	@scripts/test-tools.sh
 
 .PHONY: test-fuzz
 test-fuzz: ## Run the property-based API tests deeper: 150 examples per operation, role and database

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The frontend's tasks: `frontend.sh check|lint|check-client|generate-client|dev|build|install|e2e`.
+# The frontend's tasks: `frontend.sh check|verify|lint|check-client|generate-client|dev|build|install|e2e`.
+# verify is check less eslint and the client's check, which the linters run
+# (scripts/lint.sh): make test runs verify after them.
 # Installs its packages with `npm ci` whenever package-lock.json changed.
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
@@ -39,6 +41,10 @@ main() {
       log "frontend: the generated API client matches the backend's spec"
       npm run --silent check-client
       ;;
+    verify)
+      log "frontend: type check, unit tests, build and bundle size"
+      npm run --silent verify
+      ;;
     lint) npm run --silent lint ;;
     check-client) npm run --silent check-client ;;
     generate-client) npm run --silent generate-client ;;
@@ -47,7 +53,7 @@ main() {
     install) ;;
     # The browser tests; further arguments go to Playwright (scripts/e2e.sh).
     e2e) shift && exec npx playwright test "$@" ;;
-    *) die "unknown task: $task (check, lint, check-client, generate-client, dev, build, install or e2e)" ;;
+    *) die "unknown task: $task (check, verify, lint, check-client, generate-client, dev, build, install or e2e)" ;;
   esac
 }
 

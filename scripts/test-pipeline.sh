@@ -17,6 +17,7 @@
 #      it is missing.
 #      The test job runs the whole `make test`: it has no variable that narrows
 #      it, and a narrower run would not be the job a team's pipeline runs.
+# The test-tools job is not run here: .ci/run runs its make test-tools directly.
 # The Docker jobs (test-docker, build) and the deploy jobs are not run here:
 # docs/deployment.md ("What `make test-pipeline` runs, and what it cannot run
 # here") says why, and which other test covers each of them. Arguments are job
@@ -123,7 +124,7 @@ expect_pipeline() {
 }
 
 check_pipelines() {
-  local always="lint:on_success test:on_success test-docker:on_success"
+  local always="lint:on_success test:on_success test-tools:on_success test-docker:on_success"
   expect_pipeline "a push to main" "$always build:on_success deploy-staging:manual"
   expect_pipeline "a push to another branch" "$always" \
     --variable CI_COMMIT_BRANCH=feature --variable CI_COMMIT_REF_NAME=feature

@@ -3,6 +3,9 @@
 # and on PostgreSQL and MariaDB when TEST_POSTGRES_URL / TEST_MARIADB_URL are
 # set, then the frontend's checks, then the browser tests against the whole
 # system started natively. Arguments go to pytest.
+# The tests marked `tools` (make dev's lifecycle, the project generators, the
+# docs' walkthrough: minutes of subprocesses) are the tools tier, left out here
+# and run by make test-tools, as CI does (.ci/run, .gitlab-ci.yml).
 # SKIP_LINT=1 leaves the linters out, for a pipeline whose lint job already ran
 # them on the same commit (.gitlab-ci.yml).
 set -Eeuo pipefail
@@ -81,7 +84,8 @@ main() {
   log "backend tests on: $dbs"
   SUITE_SUMMARY="$(mktemp)"
   # .env is for running the app; the suite sets what it needs itself.
-  ENV_FILE=/dev/null TEST_SUMMARY_FILE="$SUITE_SUMMARY" python -m pytest "$@" || status=$?
+  ENV_FILE=/dev/null TEST_SUMMARY_FILE="$SUITE_SUMMARY" python -m pytest -m "not tools" "$@" ||
+    status=$?
   if ((status == 0)); then
     note "Backend" "ran on $dbs"
   else
@@ -89,11 +93,14 @@ main() {
   fi
   note_suite_counts
   ((status == 0)) || exit "$status"
+  note "Tools tier" "left out: make test-tools runs it (make dev, new-project, new-worker, walkthrough)"
   note_database PostgreSQL TEST_POSTGRES_URL
   note_database MariaDB TEST_MARIADB_URL
   test_worker_modules
-  "$ROOT_DIR/scripts/frontend.sh" check
-  note "Frontend" "ran: lint, type check, unit tests, build, client up to date"
+  # eslint and the client's check are linters: they ran with them (or in the
+  # pipeline's lint job under SKIP_LINT=1), not again here.
+  "$ROOT_DIR/scripts/frontend.sh" verify
+  note "Frontend" "ran: type check, unit tests, build (eslint and the client's check: Linters)"
   "$ROOT_DIR/scripts/e2e.sh"
   note "Browser" "ran: the browser tests against the whole system (Chromium)"
 }

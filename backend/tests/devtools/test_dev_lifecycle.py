@@ -23,6 +23,9 @@ import pytest
 from app.core.config import REPO_DIR
 from app.devtools.ports import free_ports
 
+# A tool run end to end: make test-tools, not make test (scripts/test.sh).
+pytestmark = pytest.mark.tools
+
 READY_TIMEOUT = 240  # a first start installs the frontend's packages
 STOP_TIMEOUT = 60
 # What a quiet stop never prints: errors, crashes, Traefik's warnings, kills.

@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pytest
 
+# A tool run end to end: make test-tools, not make test (scripts/test.sh).
+pytestmark = pytest.mark.tools
+
 ROOT = Path(__file__).resolve().parents[3]
 DOC = ROOT / "docs" / "development.md"
 # A fenced block that names its file: ```python title="backend/app/models/thing.py"

@@ -9,13 +9,17 @@ from typing import Any
 from flask.testing import FlaskClient
 from openapi_spec_validator import OpenAPIV2SpecValidator, OpenAPIV31SpecValidator
 
+from tests.utils.databases import same_on_every_database
 
+
+@same_on_every_database
 def test_swagger_json_is_valid_swagger_2(client: FlaskClient) -> None:
     spec = client.get("/api/v1/swagger.json").get_json()
     errors = [error.message for error in OpenAPIV2SpecValidator(spec).iter_errors()]
     assert errors == []
 
 
+@same_on_every_database
 def test_the_token_url_is_absolute_at_the_origin_the_document_came_from(
     client: FlaskClient,
 ) -> None:
@@ -25,6 +29,7 @@ def test_the_token_url_is_absolute_at_the_origin_the_document_came_from(
     assert scheme["tokenUrl"] == "https://api.example.com/api/v1/login/access-token"
 
 
+@same_on_every_database
 def test_openapi_json_is_valid_openapi_3_1(client: FlaskClient) -> None:
     document = client.get("/api/v1/openapi.json").get_json()
     assert document["openapi"] == "3.1.0"
@@ -32,6 +37,7 @@ def test_openapi_json_is_valid_openapi_3_1(client: FlaskClient) -> None:
     assert errors == []
 
 
+@same_on_every_database
 def test_both_documents_have_the_same_operations_under_the_same_ids(client: FlaskClient) -> None:
     swagger = client.get("/api/v1/swagger.json").get_json()
     openapi = client.get("/api/v1/openapi.json").get_json()
@@ -49,6 +55,7 @@ def test_both_documents_have_the_same_operations_under_the_same_ids(client: Flas
     assert len(set(ids.values())) == len(ids)  # the generated clients' method names
 
 
+@same_on_every_database
 def test_openapi_json_takes_its_schemas_from_the_models(client: FlaskClient) -> None:
     schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     # JSON Schema as pydantic writes it: null in the type, the server's limits.

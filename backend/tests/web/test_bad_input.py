@@ -18,6 +18,7 @@ from app.models import User
 from app.runtime import Runtime
 from app.services import auth
 from tests.utils.assertions import assert_client_error, assert_error
+from tests.utils.databases import same_on_every_database
 from tests.utils.factories import DEFAULT_PASSWORD, make_group, make_item, make_user
 
 API = "/api/v1"
@@ -297,6 +298,7 @@ MALFORMED = [
 ]
 
 
+@same_on_every_database
 @pytest.mark.parametrize("endpoint", _endpoints())
 def test_send_malformed_json_returns_4xx(caller: Caller, endpoint: Endpoint) -> None:
     for data in MALFORMED:
@@ -305,6 +307,7 @@ def test_send_malformed_json_returns_4xx(caller: Caller, endpoint: Endpoint) -> 
         assert_client_error(response)
 
 
+@same_on_every_database
 @pytest.mark.parametrize("endpoint", _endpoints())
 def test_send_non_object_json_returns_4xx(caller: Caller, endpoint: Endpoint) -> None:
     for value in ([], [caller.body(endpoint)], "text", 42, 1.5, True, None):
@@ -313,6 +316,7 @@ def test_send_non_object_json_returns_4xx(caller: Caller, endpoint: Endpoint) ->
         assert_client_error(response)
 
 
+@same_on_every_database
 @pytest.mark.parametrize("endpoint", _endpoints())
 def test_send_deeply_nested_json_returns_4xx(caller: Caller, endpoint: Endpoint) -> None:
     depth = 100_000
@@ -320,6 +324,7 @@ def test_send_deeply_nested_json_returns_4xx(caller: Caller, endpoint: Endpoint)
         assert_client_error(caller.send(endpoint, data))
 
 
+@same_on_every_database
 @pytest.mark.parametrize("endpoint", _endpoints())
 def test_send_body_over_size_limit_returns_413(caller: Caller, endpoint: Endpoint) -> None:
     name = next(iter(endpoint.strings))
@@ -327,6 +332,7 @@ def test_send_body_over_size_limit_returns_413(caller: Caller, endpoint: Endpoin
     assert_error(response, 413)
 
 
+@same_on_every_database
 @pytest.mark.parametrize("endpoint", _endpoints(lambda e: e.strict))
 def test_send_unknown_field_returns_422(caller: Caller, endpoint: Endpoint) -> None:
     for extra in ("surprise", "id", "owner_id", "hashed_password", "__proto__"):
@@ -334,6 +340,7 @@ def test_send_unknown_field_returns_422(caller: Caller, endpoint: Endpoint) -> N
         assert_error(response, 422, field=extra)
 
 
+@same_on_every_database
 @pytest.mark.parametrize("endpoint", _endpoints(lambda e: e.json_only))
 def test_send_non_json_content_type_returns_4xx(caller: Caller, endpoint: Endpoint) -> None:
     valid = json.dumps(caller.body(endpoint))
@@ -357,6 +364,7 @@ WRONG_FOR_LIST = ['"items:read_all"', "{}", "true", "null", "[1]", "[null]", '[[
 NOT_FINITE = ["NaN", "Infinity", "-Infinity", "1e400"]
 
 
+@same_on_every_database
 @pytest.mark.parametrize("endpoint, name", _cases("fields"))
 def test_send_field_of_wrong_type_returns_422(
     caller: Caller, endpoint: Endpoint, name: str
@@ -373,6 +381,7 @@ def test_send_field_of_wrong_type_returns_422(
         assert_client_error(response, field=name)
 
 
+@same_on_every_database
 @pytest.mark.parametrize("endpoint, name", _cases("lists"))
 def test_send_list_with_unknown_or_repeated_entries_returns_422(
     caller: Caller, endpoint: Endpoint, name: str
@@ -382,6 +391,7 @@ def test_send_list_with_unknown_or_repeated_entries_returns_422(
         assert_error(response, 422, field=name)
 
 
+@same_on_every_database
 @pytest.mark.parametrize("endpoint, name", _cases("required"))
 def test_send_without_required_field_returns_422(
     caller: Caller, endpoint: Endpoint, name: str
@@ -391,6 +401,7 @@ def test_send_without_required_field_returns_422(
     assert_error(caller.send(endpoint, json_body=body), 422, field=name)
 
 
+@same_on_every_database
 @pytest.mark.parametrize(
     "endpoint, name",
     [
@@ -417,6 +428,7 @@ def _with_inserted(value: str, inserted: str) -> str:
     return value[:1] + inserted + value[1:]
 
 
+@same_on_every_database
 @pytest.mark.parametrize("endpoint, name", _cases("strings"))
 def test_send_control_characters_returns_4xx_naming_field(
     caller: Caller, endpoint: Endpoint, name: str
@@ -432,6 +444,7 @@ def test_send_control_characters_returns_4xx_naming_field(
             assert_client_error(response)
 
 
+@same_on_every_database
 @pytest.mark.parametrize("endpoint, name", _cases("strings"))
 def test_send_lone_surrogate_returns_4xx_naming_field(
     caller: Caller, endpoint: Endpoint, name: str
@@ -508,6 +521,7 @@ BAD_PAGING = {
 }
 
 
+@same_on_every_database
 @pytest.mark.parametrize("path", LISTS)
 @pytest.mark.parametrize("param", sorted(BAD_PAGING))
 def test_read_list_with_bad_paging_returns_400(
@@ -529,6 +543,7 @@ def test_read_list_with_largest_paging_succeeds(
     assert response.get_json()["data"] == []
 
 
+@same_on_every_database
 @pytest.mark.parametrize("text", ["\x00", "a\x00b", "\x1b[31m", "\x7f", "\x01"])
 def test_read_users_with_control_characters_in_email_search_returns_400(
     client: FlaskClient, superuser_headers: dict[str, str], text: str

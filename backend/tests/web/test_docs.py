@@ -9,16 +9,19 @@ from sqlalchemy.orm import Session
 from app.runtime import Runtime
 from tests.utils.apps import app_with_settings
 from tests.utils.assertions import assert_error
+from tests.utils.databases import same_on_every_database
 
 DOCS = ("/api/docs", "/api/v1/swagger.json", "/api/v1/openapi.json", "/api/v1/", "/api/v1")
 
 
+@same_on_every_database
 def test_docs_are_served_in_local(client: FlaskClient) -> None:
     ui = client.get("/api/docs")
     assert ui.status_code == 200 and ui.mimetype == "text/html"
     assert client.get("/api/v1/swagger.json").get_json()["paths"]
 
 
+@same_on_every_database
 @pytest.mark.parametrize("environment", ["staging", "production"])
 def test_docs_answer_404_outside_local_by_default(
     runtime: Runtime, db: Session, environment: str
@@ -32,6 +35,7 @@ def test_docs_answer_404_outside_local_by_default(
     assert client.get("/api/v1/utils/health-check/").status_code in (200, 503)
 
 
+@same_on_every_database
 def test_docs_follow_docs_enabled_when_set(runtime: Runtime, db: Session) -> None:
     off = app_with_settings(runtime, DOCS_ENABLED=False).test_client()
     for path in DOCS:
@@ -42,6 +46,7 @@ def test_docs_follow_docs_enabled_when_set(runtime: Runtime, db: Session) -> Non
             assert on.get(path).status_code == 200
 
 
+@same_on_every_database
 def test_api_root_links_to_its_documentation(client: FlaskClient) -> None:
     index = client.get("/api/v1/")
     assert index.status_code == 200

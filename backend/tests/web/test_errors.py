@@ -21,11 +21,13 @@ from app.web import create_app
 from tests.utils.apps import app_with_settings
 from tests.utils.assertions import assert_error
 from tests.utils.brokers import REDIS_URL
+from tests.utils.databases import same_on_every_database
 from tests.utils.unreachable import app_without_database
 
 GENERATED_ID = re.compile(r"^[0-9a-f]{32}$")
 
 
+@same_on_every_database
 @pytest.mark.parametrize(
     "path", ["/api/nothing-here", "/api/v1/nothing-here", "/api/v1/items/abc", "/api/v2/items/"]
 )
@@ -33,6 +35,7 @@ def test_request_unknown_api_path_returns_json_404(client: FlaskClient, path: st
     assert_error(client.get(path), 404)
 
 
+@same_on_every_database
 @pytest.mark.parametrize(
     "method, path",
     [
@@ -50,6 +53,7 @@ def test_request_with_wrong_method_returns_json_405(
     assert "Allow" in response.headers
 
 
+@same_on_every_database
 def test_request_with_body_over_limit_returns_json_413(
     client: FlaskClient, user_headers: dict[str, str]
 ) -> None:
@@ -60,6 +64,7 @@ def test_request_with_body_over_limit_returns_json_413(
     assert_error(response, 413)
 
 
+@same_on_every_database
 def test_request_with_body_over_configured_limit_returns_413(runtime: Runtime, db: Session) -> None:
     small = app_with_settings(runtime, MAX_CONTENT_LENGTH=2048).test_client()
     response = small.post(
@@ -85,6 +90,7 @@ def chunked(client: FlaskClient, path: str, body: bytes, content_type: str) -> T
     return TestResponse(app_iter, status, headers, request=Request(environ))
 
 
+@same_on_every_database
 @pytest.mark.parametrize(
     ("path", "content_type", "body"),
     [
@@ -110,6 +116,7 @@ def test_request_with_chunked_body_over_limit_returns_json_413(
     assert_error(chunked(client, path, body, content_type), 413)
 
 
+@same_on_every_database
 def test_login_with_body_over_limit_leaves_the_limits_in_their_store(
     runtime: Runtime, db: Session
 ) -> None:
@@ -145,6 +152,7 @@ def _app_with_failing_route(runtime: Runtime) -> Flask:
     return app
 
 
+@same_on_every_database
 def test_unhandled_error_returns_json_500_with_request_id_and_no_details(
     runtime: Runtime, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -164,6 +172,7 @@ def test_unhandled_error_returns_json_500_with_request_id_and_no_details(
     assert "hunter2" in str(logged[0].exc_info[1])
 
 
+@same_on_every_database
 def test_unhandled_error_in_api_resource_returns_json_500_and_is_logged(
     runtime: Runtime,
     user_headers: dict[str, str],
@@ -183,6 +192,7 @@ def test_unhandled_error_in_api_resource_returns_json_500_and_is_logged(
     assert any(body["request_id"] in r.getMessage() and r.exc_info for r in caplog.records)
 
 
+@same_on_every_database
 def test_unhandled_error_keeps_request_id_sent_by_proxy(runtime: Runtime) -> None:
     client = _app_with_failing_route(runtime).test_client()
     response = client.get("/api/v1/explode", headers={"X-Request-ID": "edge-1234-abcd"})
@@ -190,6 +200,7 @@ def test_unhandled_error_keeps_request_id_sent_by_proxy(runtime: Runtime) -> Non
     assert response.get_json()["request_id"] == "edge-1234-abcd"
 
 
+@same_on_every_database
 @pytest.mark.parametrize("path", ["/api/v1/utils/health-check/", "/api/v1/users/me", "/api/nope"])
 def test_response_carries_generated_request_id(client: FlaskClient, path: str) -> None:
     first = client.get(path).headers["X-Request-ID"]
@@ -198,11 +209,13 @@ def test_response_carries_generated_request_id(client: FlaskClient, path: str) -
     assert first != second
 
 
+@same_on_every_database
 def test_response_echoes_valid_request_id(client: FlaskClient) -> None:
     response = client.get("/api/v1/utils/health-check/", headers={"X-Request-ID": "abc.DEF-123_4"})
     assert response.headers["X-Request-ID"] == "abc.DEF-123_4"
 
 
+@same_on_every_database
 @pytest.mark.parametrize(
     "sent", ["short", "has spaces in it", "x" * 65, "semi;colon-1234", "ünïcode-12345"]
 )

@@ -22,6 +22,7 @@ from app.models import User
 from app.runtime import Runtime
 from tests.utils.apps import app_with_settings
 from tests.utils.assertions import assert_error
+from tests.utils.databases import same_on_every_database
 from tests.utils.factories import DEFAULT_PASSWORD, make_user
 
 LOGIN = "/api/v1/login/access-token"
@@ -70,6 +71,7 @@ def assert_not_limited(response: TestResponse) -> None:
     assert response.status_code < 500
 
 
+@same_on_every_database
 def test_login_per_account_limit_applies_across_addresses(
     runtime: Runtime, db: Session, user: User
 ) -> None:
@@ -86,6 +88,7 @@ def test_login_per_account_limit_applies_across_addresses(
     assert_not_limited(attempt_login(client, "someone-else@example.com", address="10.0.0.3"))
 
 
+@same_on_every_database
 def test_login_per_account_limit_applies_to_every_spelling_of_the_address(
     runtime: Runtime, db: Session
 ) -> None:
@@ -105,6 +108,7 @@ def test_login_per_account_limit_applies_to_every_spelling_of_the_address(
     assert_rate_limited(attempt_login(client, "user@example.com", DEFAULT_PASSWORD))
 
 
+@same_on_every_database
 def test_login_per_account_limit_counts_json_logins(
     runtime: Runtime, db: Session, user: User
 ) -> None:
@@ -114,6 +118,7 @@ def test_login_per_account_limit_counts_json_logins(
     assert_rate_limited(client.post(LOGIN, json=body))
 
 
+@same_on_every_database
 def test_login_per_address_limit_applies_across_accounts(runtime: Runtime, db: Session) -> None:
     client = limited_client(runtime, RATE_LIMIT_LOGIN_IP="3/minute")
     for n in range(3):
@@ -122,6 +127,7 @@ def test_login_per_address_limit_applies_across_accounts(runtime: Runtime, db: S
     assert_not_limited(attempt_login(client, "guess9@example.com", address="10.0.0.2"))
 
 
+@same_on_every_database
 def test_login_per_address_limit_ignores_forwarded_for_without_proxy(
     runtime: Runtime, db: Session
 ) -> None:
@@ -136,6 +142,7 @@ def test_login_per_address_limit_ignores_forwarded_for_without_proxy(
     assert_rate_limited(spoofed)
 
 
+@same_on_every_database
 def test_recover_password_is_limited_per_address(runtime: Runtime, db: Session) -> None:
     client = limited_client(runtime, RATE_LIMIT_PASSWORD_RECOVERY="2/minute")
     for n in range(2):
@@ -146,6 +153,7 @@ def test_recover_password_is_limited_per_address(runtime: Runtime, db: Session) 
     assert other.status_code == 200
 
 
+@same_on_every_database
 def test_signup_is_limited_per_address(runtime: Runtime, db: Session) -> None:
     client = limited_client(runtime, RATE_LIMIT_SIGNUP="2/minute")
 
@@ -159,6 +167,7 @@ def test_signup_is_limited_per_address(runtime: Runtime, db: Session) -> None:
     assert signup(3, "10.0.0.2").status_code == 201
 
 
+@same_on_every_database
 def test_limits_stay_off_for_app_with_limits_disabled(
     runtime: Runtime, db: Session, user: User
 ) -> None:
@@ -185,6 +194,7 @@ def redis_client() -> Iterator[redis.Redis]:
     client.close()
 
 
+@same_on_every_database
 def test_login_limit_is_counted_in_redis(
     runtime: Runtime, db: Session, redis_client: redis.Redis
 ) -> None:
@@ -208,6 +218,7 @@ def test_login_limit_is_counted_in_redis(
             redis_client.delete(key)
 
 
+@same_on_every_database
 def test_login_keeps_working_when_limit_storage_is_down(
     runtime: Runtime, db: Session, user: User
 ) -> None:

@@ -9,9 +9,12 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tests.utils.databases import same_on_every_database
+
 REDIRECTS = {301, 302, 303, 307, 308}
 
 
+@same_on_every_database
 def test_every_path_answers_alike_with_and_without_its_trailing_slash(
     app: Flask, client: FlaskClient
 ) -> None:

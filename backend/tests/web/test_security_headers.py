@@ -12,6 +12,8 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from tests.utils.databases import same_on_every_database
+
 INLINE_SCRIPT = re.compile(rb"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.S)
 COMMON = {
     "X-Content-Type-Options": "nosniff",
@@ -27,6 +29,7 @@ def policy(response: TestResponse) -> dict[str, str]:
     return {name: value[0] if value else "" for name, *value in directives}
 
 
+@same_on_every_database
 @pytest.mark.parametrize(
     "path",
     ["/api/v1/utils/health-check/", "/api/v1/users/me", "/api/v1/nothing-here", "/api/docs"],
@@ -39,10 +42,12 @@ def test_every_response_carries_the_security_headers(client: FlaskClient, path: 
     assert policy(response)["frame-ancestors"] == "'none'"
 
 
+@same_on_every_database
 def test_api_answers_allow_no_content(client: FlaskClient) -> None:
     assert policy(client.get("/api/v1/utils/health-check/"))["default-src"] == "'none'"
 
 
+@same_on_every_database
 def test_docs_page_runs_only_its_own_scripts(client: FlaskClient) -> None:
     page = client.get("/api/docs")
     directives = policy(page)
@@ -54,6 +59,7 @@ def test_docs_page_runs_only_its_own_scripts(client: FlaskClient) -> None:
     assert f"'sha256-{digest}'" in directives["script-src"]
 
 
+@same_on_every_database
 def test_docs_oauth_redirect_page_runs_its_inline_script(client: FlaskClient) -> None:
     page = client.get("/api/swaggerui/oauth2-redirect.html", buffered=True)
     assert page.status_code == 200
@@ -63,6 +69,7 @@ def test_docs_oauth_redirect_page_runs_its_inline_script(client: FlaskClient) ->
     assert f"'sha256-{digest}'" in policy(page)["script-src"]
 
 
+@same_on_every_database
 def test_https_answers_ask_to_stay_on_https(client: FlaskClient) -> None:
     secure = client.get("/api/v1/utils/health-check/", base_url="https://localhost")
     assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"

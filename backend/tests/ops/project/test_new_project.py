@@ -13,6 +13,9 @@ import pytest
 from app.core.config import EXAMPLE_SECRETS, Settings
 from tests.ops.project.conftest import REPO_DIR, VENV_DIR, Base, base_env, git, read_env, run
 
+# A tool run end to end: make test-tools, not make test (scripts/test.sh).
+pytestmark = pytest.mark.tools
+
 SECRETS = ("SECRET_KEY", "FIRST_SUPERUSER_PASSWORD", "POSTGRES_PASSWORD", "FLOWER_BASIC_AUTH")
 URL_SAFE = re.compile(r"[A-Za-z0-9_-]+")
 IDENTITY = {

@@ -16,6 +16,9 @@ import yaml
 
 from tests.ops.project.conftest import REPO_DIR, VENV_DIR, base_env, run
 
+# A tool run end to end: make test-tools, not make test (scripts/test.sh).
+pytestmark = pytest.mark.tools
+
 
 def uv_command() -> str:
     """The uv that scripts/lib.sh runs (the machine's, else the one it installs)."""

@@ -11,6 +11,9 @@ from alembic.script import ScriptDirectory
 from app.db import migrate
 from tests.ops.project.conftest import VENV_DIR, Base, base_env, git, read_env, run
 
+# A tool run end to end: make test-tools, not make test (scripts/test.sh).
+pytestmark = pytest.mark.tools
+
 # What a project adds to the base: a model, its migration and a namespace, in
 # modules of its own and the two lists kept for them.
 NOTE_MODEL = """\

@@ -12,6 +12,7 @@ from app.models import User
 from app.runtime import Runtime
 from app.services import auth
 from tests.utils.assertions import assert_error
+from tests.utils.databases import same_on_every_database
 from tests.utils.factories import DEFAULT_PASSWORD, auth_headers, make_user
 
 USERS = "/api/v1/users/"
@@ -25,6 +26,7 @@ def _assert_too_common(response: object, field: str) -> None:
     assert body["errors"][field] == TOO_COMMON
 
 
+@same_on_every_database
 @pytest.mark.parametrize("password", COMMON)
 def test_signup_with_common_password_returns_422_at_password(
     client: FlaskClient, password: str
@@ -35,6 +37,7 @@ def test_signup_with_common_password_returns_422_at_password(
     _assert_too_common(response, "password")
 
 
+@same_on_every_database
 @pytest.mark.parametrize("password", COMMON)
 def test_create_user_with_common_password_returns_422_at_password(
     client: FlaskClient, superuser_headers: dict[str, str], password: str
@@ -45,6 +48,7 @@ def test_create_user_with_common_password_returns_422_at_password(
     _assert_too_common(response, "password")
 
 
+@same_on_every_database
 def test_update_user_with_common_password_returns_422_and_keeps_old_one(
     client: FlaskClient, db: Session, runtime: Runtime, superuser_headers: dict[str, str]
 ) -> None:
@@ -57,6 +61,7 @@ def test_update_user_with_common_password_returns_422_and_keeps_old_one(
     assert login.status_code == 200
 
 
+@same_on_every_database
 def test_update_password_me_with_common_new_password_returns_422(
     client: FlaskClient, db: Session, runtime: Runtime
 ) -> None:
@@ -69,6 +74,7 @@ def test_update_password_me_with_common_new_password_returns_422(
     _assert_too_common(response, "new_password")
 
 
+@same_on_every_database
 def test_update_password_me_from_common_password_to_another_succeeds(
     client: FlaskClient, db: Session, runtime: Runtime
 ) -> None:
@@ -86,6 +92,7 @@ def test_update_password_me_from_common_password_to_another_succeeds(
     assert response.status_code == 200, response.get_data(as_text=True)
 
 
+@same_on_every_database
 def test_reset_password_with_common_password_returns_422_and_keeps_token(
     client: FlaskClient, db: Session, runtime: Runtime
 ) -> None:
