@@ -68,8 +68,10 @@ def test_import_core_succeeds_without_web_packages() -> None:
 
 
 def test_import_web_fails_when_web_packages_are_blocked() -> None:
-    """The blocking itself works: the web layer, which needs Flask, fails under it."""
-    result = run_python(SCRIPT.format(blocked=["flask"], packages=[], modules=["app.web"]))
+    """The blocking itself works: the web layer's app, which needs Flask, fails under it."""
+    result = run_python(
+        SCRIPT.format(blocked=["flask"], packages=[], modules=["app.web.application"])
+    )
 
     assert result.returncode != 0
     assert "flask is not available in the core" in result.stderr
