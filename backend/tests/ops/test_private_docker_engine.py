@@ -27,8 +27,11 @@ def test_a_second_projects_engine_refuses_to_start_beside_the_first(tmp_path: Pa
     # (the kernel names a script's process after the script: bash by its path, not env).
     fake.write_text(f"#!{shutil.which('bash')}\nsleep 60 &\nwait\n")
     fake.chmod(0o755)
+    # A bridge of the test's own: a real engine on the default one (this project's,
+    # or the base's when this is a generated project) is left out of it.
+    bridge = f"fftest{os.getpid() % 10000}"
     other = subprocess.Popen(
-        [fake, "--bridge", "ffdocker0", "--data-root", "/var/lib/other-project/docker/data"],
+        [fake, "--bridge", bridge, "--data-root", "/var/lib/other-project/docker/data"],
         start_new_session=True,
     )
     try:
@@ -36,7 +39,11 @@ def test_a_second_projects_engine_refuses_to_start_beside_the_first(tmp_path: Pa
         result = subprocess.run(
             ["bash", "-c", "source ci/docker-engine.sh && refuse_another_private_engine"],
             cwd=REPO_DIR,
-            env={"PATH": os.environ["PATH"], "HOME": str(tmp_path)},
+            env={
+                "PATH": os.environ["PATH"],
+                "HOME": str(tmp_path),
+                "PRIVATE_DOCKER_BRIDGE": bridge,
+            },
             capture_output=True,
             text=True,
             timeout=30,
