@@ -93,6 +93,9 @@ quiet_pip() {
 # clone does not spend 20 s installing it again.
 UV_VERSION=0.13.9
 UV_TOOL_DIR="${UV_TOOL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/uv-tool/$UV_VERSION}"
+uv_tool_ready() {
+  [[ -x "$UV_TOOL_DIR/bin/uv" ]] && [[ "$("$UV_TOOL_DIR/bin/uv" --version)" == "uv $UV_VERSION"* ]]
+}
 ensure_uv() {
   if [[ -n "${UV:-}" ]]; then
     return 0
@@ -100,10 +103,18 @@ ensure_uv() {
   if command -v uv >/dev/null && [[ "$(uv --version 2>/dev/null)" == "uv 0.13."* ]]; then
     UV="$(command -v uv)"
   else
-    if [[ ! -x "$UV_TOOL_DIR/bin/uv" ]] || [[ "$("$UV_TOOL_DIR/bin/uv" --version)" != "uv $UV_VERSION"* ]]; then
-      log "installing uv $UV_VERSION into $UV_TOOL_DIR"
-      "$PYTHON" -m venv --clear "$UV_TOOL_DIR"
-      quiet_pip "$UV_TOOL_DIR" "uv==$UV_VERSION"
+    if ! uv_tool_ready; then
+      # Two first runs at once (make dev and make test in two terminals, say)
+      # share this directory: one installs while the other waits for it.
+      mkdir -p "${UV_TOOL_DIR%/*}"
+      exec {uv_lock}>"$UV_TOOL_DIR.lock"
+      flock "$uv_lock"
+      if ! uv_tool_ready; then
+        log "installing uv $UV_VERSION into $UV_TOOL_DIR"
+        "$PYTHON" -m venv --clear "$UV_TOOL_DIR"
+        quiet_pip "$UV_TOOL_DIR" "uv==$UV_VERSION"
+      fi
+      exec {uv_lock}>&-
     fi
     UV="$UV_TOOL_DIR/bin/uv"
   fi

@@ -9,17 +9,17 @@ still get through, in request data, headers, variables and breadcrumbs alike.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Literal, cast
 from urllib.parse import parse_qsl, urlencode
-
-import sentry_sdk
-from sentry_sdk.integrations import Integration
-from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event, Hint
 
 from app.core import request_context
 from app.core.config import Settings
+
+if TYPE_CHECKING:
+    from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event, Hint
 
 FILTERED = "[Filtered]"
 # Names whose values are secrets, wherever they appear (keys of any mapping in the
@@ -37,10 +37,28 @@ _QUERY_SECRET = re.compile(
 )
 
 
-def init(settings: Settings, integrations: Sequence[Integration] = ()) -> bool:
-    """Start sending error events when SENTRY_DSN is set; whether it is."""
+_enabled = False
+
+
+def init(settings: Settings, framework: Literal["flask", "celery"]) -> bool:
+    """Start sending error events when SENTRY_DSN is set; whether it is. The SDK is
+    imported only then: it would add about half a second to every start."""
     if settings.SENTRY_DSN is None or not settings.SENTRY_DSN.get_secret_value():
         return False
+    import sentry_sdk
+    from sentry_sdk.integrations import Integration
+
+    integration: Integration
+    if framework == "flask":
+        from sentry_sdk.integrations.flask import FlaskIntegration
+
+        integration = FlaskIntegration()
+    else:
+        from sentry_sdk.integrations.celery import CeleryIntegration
+
+        integration = CeleryIntegration()
+    global _enabled
+    _enabled = True
     sentry_sdk.init(
         dsn=settings.SENTRY_DSN.get_secret_value(),
         environment=settings.SENTRY_ENVIRONMENT or settings.ENVIRONMENT,
@@ -50,11 +68,31 @@ def init(settings: Settings, integrations: Sequence[Integration] = ()) -> bool:
         # this SDK version deprecates naming.
         before_send=scrub,
         before_breadcrumb=_scrub_breadcrumb,
-        integrations=list(integrations),
+        integrations=[integration],
         # Errors only: no performance tracing.
         traces_sample_rate=None,
     )
     return True
+
+
+@contextlib.contextmanager
+def job_scope() -> Iterator[None]:
+    """A scope of its own for a job: the tags `tag_job` sets end with it."""
+    if not _enabled:
+        yield
+        return
+    import sentry_sdk
+
+    with sentry_sdk.new_scope():
+        yield
+
+
+def tag_job(job_id: int, kind: str) -> None:
+    """Tag the job's events with its id and kind (inside `job_scope`)."""
+    if _enabled:
+        import sentry_sdk
+
+        sentry_sdk.set_tags({"job_id": str(job_id), "job_kind": kind})
 
 
 def scrub(event: Event, _hint: Hint | None = None) -> Event:
@@ -74,11 +112,11 @@ def scrub(event: Event, _hint: Hint | None = None) -> Event:
         tags = cleaned.setdefault("tags", {})
         if isinstance(tags, dict):
             tags.setdefault("request_id", request_id)
-    return cast(Event, cleaned)
+    return cast("Event", cleaned)
 
 
 def _scrub_breadcrumb(crumb: Breadcrumb, _hint: BreadcrumbHint) -> Breadcrumb:
-    return cast(Breadcrumb, _scrub_value(crumb))
+    return cast("Breadcrumb", _scrub_value(crumb))
 
 
 def _scrub_query(query: str) -> str:

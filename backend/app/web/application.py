@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import Flask
 from flask_cors import CORS
-from sentry_sdk.integrations.flask import FlaskIntegration
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.core import error_tracking
@@ -32,7 +31,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         runtime = Runtime.from_settings(settings or get_settings())
     settings = runtime.settings
     configure_logging(settings.LOG_LEVEL)
-    error_tracking.init(settings, [FlaskIntegration()])
+    error_tracking.init(settings, "flask")
 
     app = App(__name__, static_folder=None)
     # Every path answers with and without its trailing slash, never by a redirect

@@ -17,7 +17,6 @@ from typing import Any
 from celery import Celery
 from celery.signals import worker_process_shutdown, worker_ready
 from kombu.entity import Exchange, Queue
-from sentry_sdk.integrations.celery import CeleryIntegration
 from sqlalchemy import Connection
 
 from app.core import error_tracking
@@ -132,7 +131,7 @@ def create_worker_app(
     _check_runners(queues, runners)
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL)
-    error_tracking.init(settings, [CeleryIntegration()])
+    error_tracking.init(settings, "celery")
     app = WorkerCelery(
         settings, queues=queues, runners={kind.name: run for kind, run in runners.items()}
     )

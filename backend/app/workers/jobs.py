@@ -12,13 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
-import sentry_sdk
 from celery import Task, shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DBAPIError
 
+from app.core import error_tracking
 from app.kinds import get_kind
 from app.queue import RUN_JOB
 from app.services import jobs
@@ -74,7 +74,7 @@ Runner = Callable[[RunningJob[Any]], Any]
 def run_job(self: Task, job_id: int) -> None:
     app = cast("WorkerCelery", self.app)
     # A scope of its own: the job's error-tracking tags end with it.
-    with sentry_sdk.new_scope():
+    with error_tracking.job_scope():
         try:
             _run(app, job_id)
         except BaseException:
@@ -89,7 +89,7 @@ def _run(app: WorkerCelery, job_id: int) -> None:
     if claimed is None:
         logger.info("job %s is gone, finished or cancelled: nothing to do", job_id)
         return
-    sentry_sdk.set_tags({"job_id": str(claimed.id), "job_kind": claimed.kind})
+    error_tracking.tag_job(claimed.id, claimed.kind)
     logger.info("job %s (%s) started", job_id, claimed.kind)
 
     def report(value: int) -> bool:
