@@ -131,7 +131,7 @@ def create_worker_app(
     queues = list(queues)
     _check_runners(queues, runners)
     settings = settings or get_settings()
-    configure_logging(settings.LOG_LEVEL)
+    configure_logging(settings.LOG_LEVEL, settings.log_format)
     error_tracking.init(settings, [CeleryIntegration()])
     app = WorkerCelery(
         settings, queues=queues, runners={kind.name: run for kind, run in runners.items()}
