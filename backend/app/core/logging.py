@@ -141,6 +141,8 @@ def configure_logging(level: str = "INFO", log_format: LogFormat = "text") -> No
         handler._app_handler = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     handler.setFormatter(formatter(log_format))
+    # Python's warnings too (logger py.warnings), instead of lines of their own.
+    logging.captureWarnings(True)
     root.setLevel(level.upper())
     for name, floor in QUIETER.items():
         logging.getLogger(name).setLevel(max(floor, root.level))
