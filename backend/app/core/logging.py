@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -42,11 +42,10 @@ LEADING_KEYS = ("time", "level", "logger", "message")
 QUIETER = {"sqlalchemy.engine": logging.WARNING, "sqlalchemy.pool": logging.WARNING}
 
 EventDict = MutableMapping[str, Any]
+RecordFactory = Callable[..., logging.LogRecord]
 
 
-def _context_record_factory(
-    base: Any,
-) -> Any:
+def _context_record_factory(base: RecordFactory) -> RecordFactory:
     """A LogRecord factory that also records the work in hand: each record carries it
     from its creation, whichever handler (or test) reads it."""
 
