@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         run_backup_command(args)
         return 0
     settings = load_settings()
-    configure_logging(settings.LOG_LEVEL)
+    configure_logging(settings.LOG_LEVEL, settings.log_format)
     if args.command in DATABASE_STEPS:
         run_database_steps(args.command, settings)
     return 0

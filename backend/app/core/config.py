@@ -108,6 +108,9 @@ class Settings(BaseSettings):
     PROJECT_NAME: str = "Full Stack Flask"
     ENVIRONMENT: Literal["local", "staging", "production"] = "local"
     LOG_LEVEL: str = "INFO"
+    # text (readable) or json (one object a line, for a log collector). Unset: text
+    # in local, json elsewhere (app/core/logging.py describes a line).
+    LOG_FORMAT: Literal["text", "json"] | None = None
     # The public origin of the site, used in links sent by email.
     FRONTEND_HOST: str = "http://localhost:8000"
     BACKEND_CORS_ORIGINS: Annotated[list[AnyHttpUrl], NoDecode] = []
@@ -153,9 +156,10 @@ class Settings(BaseSettings):
     PROXY_COUNT: int = Field(default=0, ge=0, le=5)
     MAX_CONTENT_LENGTH: int = Field(default=1024 * 1024, ge=1024)
     # The API server (app/web/server.py): worker processes (default: one per
-    # core), threads serving requests in each, and one log line per request.
+    # core) and threads serving requests in each.
     WEB_CONCURRENCY: int | None = Field(default=None, ge=1)
     WEB_THREADS: int = Field(default=2, ge=1)
+    # The app's access log (app/web/access_log.py): one line per request.
     WEB_ACCESS_LOG: bool = True
     REDIS_URL: str | None = None
 
@@ -238,6 +242,17 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
+
+    @field_validator("LOG_FORMAT", mode="before")
+    @classmethod
+    def _lower_log_format(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def log_format(self) -> Literal["text", "json"]:
+        if self.LOG_FORMAT is not None:
+            return self.LOG_FORMAT
+        return "text" if self.ENVIRONMENT == "local" else "json"
 
     @property
     def cors_origins(self) -> list[str]:

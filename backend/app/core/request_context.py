@@ -1,14 +1,15 @@
 """The request id of the work in hand, wherever it runs: set by the API for each
 request and by the worker for each task the API enqueued, read by the queue (which
 passes it on in the task's message headers), by the log lines and by error tracking.
+Beside it, for the log lines: the authenticated user of a request, and the job a
+worker runs.
 
-A context variable rather than Flask's `g`, so the Flask-free core and the worker
-share it.
+Context variables rather than Flask's `g`, so the Flask-free core and the worker
+share them.
 """
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -19,6 +20,8 @@ MESSAGE_HEADER = "request_id"
 VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 _current: ContextVar[str | None] = ContextVar("request_id", default=None)
+_user_id: ContextVar[int | None] = ContextVar("user_id", default=None)
+_job: ContextVar[tuple[int, str | None] | None] = ContextVar("job", default=None)
 
 
 def current() -> str | None:
@@ -51,12 +54,46 @@ def bound(value: str | None) -> Iterator[None]:
         unbind(token)
 
 
-class RequestIdFilter(logging.Filter):
-    """Gives each record `request` (" [request <id>]", or "" outside a request or a
-    job it enqueued), which the log format shows, and `request_id`."""
+def user_id() -> int | None:
+    return _user_id.get()
 
-    def filter(self, record: logging.LogRecord) -> bool:
-        value = current()
-        record.request_id = value
-        record.request = f" [request {value}]" if value else ""
-        return True
+
+def bind_user(value: int | None) -> Token[int | None]:
+    """`value` is the authenticated user's id until `unbind_user` is given the token."""
+    return _user_id.set(value)
+
+
+def unbind_user(token: Token[int | None]) -> None:
+    with suppress(ValueError):
+        _user_id.reset(token)
+
+
+def job() -> tuple[int, str | None] | None:
+    """The id and kind (once known) of the job being run, if any."""
+    return _job.get()
+
+
+@contextmanager
+def job_bound(job_id: int) -> Iterator[None]:
+    """The job being run inside the block; `set_job_kind` adds its kind once known."""
+    token = _job.set((job_id, None))
+    try:
+        yield
+    finally:
+        with suppress(ValueError):
+            _job.reset(token)
+
+
+def set_job_kind(kind: str) -> None:
+    current_job = _job.get()
+    if current_job is not None:
+        _job.set((current_job[0], kind))
+
+
+def fields() -> dict[str, object]:
+    """What the log lines carry of the work in hand: only what is known."""
+    values: dict[str, object] = {"request_id": _current.get(), "user_id": _user_id.get()}
+    current_job = _job.get()
+    if current_job is not None:
+        values |= {"job_id": current_job[0], "job_kind": current_job[1]}
+    return {key: value for key, value in values.items() if value is not None}

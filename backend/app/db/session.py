@@ -47,7 +47,12 @@ def create_db_engine(
         statement_timeout = settings.DATABASE_STATEMENT_TIMEOUT
     # No pool_pre_ping: it costs a round trip per request. A dropped connection
     # fails one request with 503 and the pool replaces it.
-    kwargs: dict[str, Any] = {"echo": settings.DATABASE_ECHO}
+    kwargs: dict[str, Any] = {
+        "echo": settings.DATABASE_ECHO,
+        # A statement's values (an email, a token's hash) stay out of the errors the
+        # logs and error tracking show, unless one asked to see statements.
+        "hide_parameters": not settings.DATABASE_ECHO,
+    }
     if url.startswith("sqlite"):
         database = make_url(url).database
         if database and database != ":memory:":

@@ -35,6 +35,8 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
+from app.core.logging import configure_logging
+
 logger = logging.getLogger("mailsink")
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "mail"
@@ -269,7 +271,8 @@ def web_server(mailbox: Mailbox, host: str, port: int) -> ThreadingHTTPServer:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    # The same lines as the processes beside it in `make dev`.
+    configure_logging("INFO", "text")
     # aiosmtpd narrates every SMTP command at INFO.
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     config = SinkConfig.from_env()

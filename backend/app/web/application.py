@@ -13,7 +13,7 @@ from app.core import error_tracking
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.runtime import Runtime
-from app.web import db, errors, limits, payload, request_id, response_headers
+from app.web import access_log, db, errors, limits, payload, request_id, response_headers
 from app.web.api import register_api
 from app.web.json_provider import JSONProvider
 
@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if runtime is None:
         runtime = Runtime.from_settings(settings or get_settings())
     settings = runtime.settings
-    configure_logging(settings.LOG_LEVEL)
+    configure_logging(settings.LOG_LEVEL, settings.log_format)
     error_tracking.init(settings, "flask")
 
     app = App(__name__, static_folder=None)
@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["runtime"] = runtime
 
     request_id.init_app(app)
+    access_log.init_app(app, enabled=settings.WEB_ACCESS_LOG)
     db.init_app(app)
     limits.init_app(app, settings)
     if settings.cors_origins:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import g, request
 
+from app.core import request_context
 from app.models import User
 from app.services import auth
 from app.services.errors import AuthenticationFailed, PermissionDenied
@@ -28,6 +29,8 @@ def current_user() -> User:
             raise AuthenticationFailed("Not authenticated")
         user = auth.user_from_access_token(session=session(), codec=runtime().tokens, token=token)
         g.current_user = user
+        # The request's log lines name who made it from here on (unbound at its end).
+        request_context.bind_user(user.id)
     assert isinstance(user, User)
     return user
 

@@ -1,7 +1,7 @@
 """Every error becomes JSON `{"message", ...}` here, in one place.
 
 Domain errors map to their status codes; HTTP errors keep theirs; anything else
-is logged with the request id and answered 500 without details.
+is logged (the line carries the request id) and answered 500 without details.
 """
 
 from __future__ import annotations
@@ -61,9 +61,10 @@ def error_result(exc: BaseException) -> ErrorResult:
         headers = {k: response_headers[k] for k in _KEPT_HEADERS if k in response_headers}
         return body, status, headers
     if _database_unavailable(exc):
-        logger.error("database unavailable [request %s]: %s", request_id.current(), exc)
+        logger.error("database unavailable: %s", exc)
         return {"message": "The database is unavailable, try again later"}, 503, {}
-    logger.exception("unhandled error [request %s]", request_id.current(), exc_info=exc)
+    # The request id is a field of the line (app.core.logging), not of the message.
+    logger.exception("unhandled error", exc_info=exc)
     return {"message": "Internal server error", "request_id": request_id.current()}, 500, {}
 
 

@@ -1,7 +1,8 @@
 """A request id on every request: taken from a trusted proxy's X-Request-ID or made
 here, returned in the response, and bound for the request's duration
 (app.core.request_context) so that its log lines, the tasks it enqueues and its
-error-tracking events carry it: a user's report can be matched to all of them."""
+error-tracking events carry it: a user's report can be matched to all of them.
+The authenticated user (app.web.auth binds them) is unbound at the same time."""
 
 from __future__ import annotations
 
@@ -25,12 +26,16 @@ def current() -> str:
 
 def _bind() -> None:
     g.request_id_token = request_context.bind(current())
+    g.user_id_token = request_context.bind_user(None)
 
 
 def _unbind(_: BaseException | None) -> None:
     token: Token[str | None] | None = g.pop("request_id_token", None)
     if token is not None:
         request_context.unbind(token)
+    user_token: Token[int | None] | None = g.pop("user_id_token", None)
+    if user_token is not None:
+        request_context.unbind_user(user_token)
 
 
 def _add_header(response: Response) -> Response:

@@ -5,8 +5,11 @@
 What `make api`, `make dev`, the backend image and the live tests run. Settings
 come from the environment, as for the app: WEB_CONCURRENCY (worker processes,
 default one per core), WEB_THREADS (threads per worker serving requests,
-default 2, at most DATABASE_POOL_SIZE), WEB_ACCESS_LOG. Why granian and these
-numbers: docs/performance.md.
+default 2, at most DATABASE_POOL_SIZE). Why granian and these numbers:
+docs/performance.md. Granian's own lines go through the app's logging
+(app/core/logging.py); its access log stays off: the app writes one line per
+request (app/web/access_log.py, WEB_ACCESS_LOG) with the route and request id,
+which granian does not know.
 """
 
 from __future__ import annotations
@@ -31,6 +34,18 @@ TARGET = "app.web.application:create_app"
 # Seconds a worker gets to finish its requests on shutdown or reload before it
 # is killed: Swarm's and compose's stop grace period is 10 s by default.
 KILL_TIMEOUT = 8
+# Granian's loggers hand their records to the root handler (configure_logging)
+# instead of printing them in a format of their own.
+GRANIAN_LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {},
+    "handlers": {},
+    "loggers": {
+        "_granian": {"handlers": [], "propagate": True},
+        "granian.access": {"handlers": [], "propagate": True},
+    },
+}
 
 
 def worker_count(settings: Settings) -> int:
@@ -79,7 +94,8 @@ def build(settings: Settings, *, host: str, port: int, reload: bool = False) -> 
         blocking_threads=settings.WEB_THREADS,
         workers=1 if reload else worker_count(settings),
         websockets=False,
-        log_access=settings.WEB_ACCESS_LOG,
+        log_dictconfig=GRANIAN_LOGGING,
+        log_access=False,
         # A worker that dies (out of memory, a crash in C code) is replaced.
         respawn_failed_workers=True,
         workers_kill_timeout=KILL_TIMEOUT,
@@ -102,7 +118,7 @@ def main(argv: list[str] | None = None) -> None:
         # it is restarted: spawned, it starts from a fresh interpreter.
         multiprocessing.set_start_method("spawn", force=True)
     settings = get_settings()
-    configure_logging(settings.LOG_LEVEL)
+    configure_logging(settings.LOG_LEVEL, settings.log_format)
     server = build(settings, host=args.host, port=args.port, reload=args.reload)
     announce_rate_limits(settings, server.workers)
     try:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_shutdown, worker_ready
+from celery.signals import celeryd_init, worker_process_shutdown, worker_ready
 from kombu.entity import Exchange, Queue
 from sqlalchemy import Connection
 
@@ -130,7 +130,7 @@ def create_worker_app(
     queues = list(queues)
     _check_runners(queues, runners)
     settings = settings or get_settings()
-    configure_logging(settings.LOG_LEVEL)
+    configure_logging(settings.LOG_LEVEL, settings.log_format)
     error_tracking.init(settings, "celery")
     app = WorkerCelery(
         settings, queues=queues, runners={kind.name: run for kind, run in runners.items()}
@@ -138,6 +138,13 @@ def create_worker_app(
     app.conf.include = [*app.conf.include, *include]
     if config:
         app.conf.update(config)
+
+    @celeryd_init.connect(weak=False)
+    def quiet(instance: Any = None, **_: Any) -> None:
+        # Celery's start-up banner is printed, not logged: in JSON it would be the
+        # only lines a log collector cannot read (its ready line is logged).
+        if getattr(instance, "app", None) is app and settings.log_format == "json":
+            instance.quiet = True
 
     @worker_ready.connect(weak=False)
     def announce(sender: Any = None, **_: Any) -> None:

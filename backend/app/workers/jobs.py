@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.exc import DBAPIError
 
-from app.core import error_tracking
+from app.core import error_tracking, request_context
 from app.kinds import get_kind
 from app.queue import RUN_JOB
 from app.services import jobs
@@ -73,8 +73,9 @@ Runner = Callable[[RunningJob[Any]], Any]
 )
 def run_job(self: Task, job_id: int) -> None:
     app = cast("WorkerCelery", self.app)
-    # A scope of its own: the job's error-tracking tags end with it.
-    with error_tracking.job_scope():
+    # A scope of its own: the job's error-tracking tags end with it; its log lines
+    # carry its id and kind (app.core.logging) while it runs.
+    with error_tracking.job_scope(), request_context.job_bound(job_id):
         try:
             _run(app, job_id)
         except BaseException:
@@ -90,6 +91,7 @@ def _run(app: WorkerCelery, job_id: int) -> None:
         logger.info("job %s is gone, finished or cancelled: nothing to do", job_id)
         return
     error_tracking.tag_job(claimed.id, claimed.kind)
+    request_context.set_job_kind(claimed.kind)
     logger.info("job %s (%s) started", job_id, claimed.kind)
 
     def report(value: int) -> bool:

@@ -57,6 +57,20 @@ def test_settings_in_production_with_strong_secrets_load() -> None:
     assert production(DATABASE_URL="sqlite:////data/app.db").DATABASE_URL.startswith("sqlite")
 
 
+def test_log_format_defaults_to_text_in_local_and_json_elsewhere() -> None:
+    assert Settings(_env_file=None).log_format == "text"  # type: ignore[call-arg]
+    assert production().log_format == "json"
+    assert production(ENVIRONMENT="staging").log_format == "json"
+    assert production(LOG_FORMAT="text").log_format == "text"
+    assert Settings(_env_file=None, LOG_FORMAT=" JSON ").log_format == "json"  # type: ignore[call-arg]
+
+
+def test_unknown_log_format_is_refused_naming_the_known_ones() -> None:
+    with pytest.raises(ValidationError) as refused:
+        Settings(_env_file=None, LOG_FORMAT="bogus")  # type: ignore[call-arg]
+    assert "LOG_FORMAT\n  Input should be 'text' or 'json'" in str(refused.value)
+
+
 @pytest.mark.parametrize("environment", ["production", "staging"])
 def test_settings_outside_local_refuse_defaults_naming_each(environment: str) -> None:
     with pytest.raises(ValidationError) as caught:

@@ -29,7 +29,17 @@ pytestmark = pytest.mark.tools
 READY_TIMEOUT = 240  # a first start installs the frontend's packages
 STOP_TIMEOUT = 60
 # What a quiet stop never prints: errors, crashes, Traefik's warnings, kills.
-NOISE = ("ERROR", "Traceback", "Unexpected exit", " WRN ", "SIGKILL", "killed", "make: ***")
+NOISE = (
+    "ERROR",
+    "[error",
+    "[critical",
+    "Traceback",
+    "Unexpected exit",
+    " WRN ",
+    "SIGKILL",
+    "killed",
+    "make: ***",
+)
 
 
 class Run:

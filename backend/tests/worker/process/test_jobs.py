@@ -100,7 +100,9 @@ def test_job_log_lines_carry_the_request_id_that_enqueued_it(
     request_id = f"edge-{uuid.uuid4().hex[:12]}"
     created = start_job(api, runner_headers | {"X-Request-ID": request_id}, seconds=0)
     wait_for_job(api, runner_headers, created["id"], worker=worker)
-    worker.wait_for_log(rf"\[request {request_id}\] job {created['id']} \(demo\) started")
+    line = worker.wait_for_log(rf"job {created['id']} \(demo\) started.*")
+    assert f"request_id={request_id}" in line.group(0)
+    assert f"job_id={created['id']} job_kind=demo" in line.group(0)
 
 
 def test_run_demo_job_asked_to_fail_reports_failure(
