@@ -3,9 +3,10 @@
  * Sentry's browser SDK, and `scrub`, which keeps secrets out of its events.
  *
  * Events never carry the access token, the refresh cookie, an Authorization
- * header or a secret in a URL (a password reset's token): the SDK sends no
- * personal data (sendDefaultPii off) and `scrub` filters what could still get
- * through, in the event and its breadcrumbs alike, as the backend does
+ * header or a secret in a URL (a password reset's token): the SDK collects no
+ * user data, cookies, headers or bodies (dataCollection), and `scrub` filters
+ * what could still get through (a credential quoted in an error's message), in
+ * the event and its breadcrumbs alike, as the backend does
  * (backend/app/core/error_tracking.py).
  */
 import * as Sentry from '@sentry/vue'
@@ -33,7 +34,9 @@ export function init(app: App, config: ErrorTrackingConfig): void {
     dsn: config.dsn,
     environment: config.environment || undefined,
     release: config.release || undefined,
-    sendDefaultPii: false,
+    // No user identity, cookies, headers or bodies in events: none is needed to
+    // find a bug, and any could hold a secret.
+    dataCollection: { userInfo: false, cookies: false, httpHeaders: false, httpBodies: [] },
     // Errors only: no performance tracing, no session replay.
     tracesSampleRate: undefined,
     beforeSend: (event) => scrub(event),
