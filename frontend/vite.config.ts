@@ -37,6 +37,19 @@ function projectName(mode: string): string {
   )
 }
 
+// Error tracking (src/lib/errorTracking.ts), off without a DSN: the environment's
+// VITE_SENTRY_* (the frontend's image gets them as build arguments), else the
+// repository's .env's. The environment defaults to ENVIRONMENT, as the backend's.
+function errorTracking(mode: string): Record<string, string> {
+  const repoRoot = fileURLToPath(new URL('..', import.meta.url))
+  const env = loadEnv(mode, repoRoot, ['VITE_SENTRY_', 'ENVIRONMENT'])
+  return {
+    VITE_SENTRY_DSN: env.VITE_SENTRY_DSN ?? '',
+    VITE_SENTRY_ENVIRONMENT: env.VITE_SENTRY_ENVIRONMENT || env.ENVIRONMENT || '',
+    VITE_SENTRY_RELEASE: env.VITE_SENTRY_RELEASE ?? '',
+  }
+}
+
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
 
@@ -70,6 +83,12 @@ export default defineConfig(({ mode }) => ({
   plugins: [vue(), htmlProjectName(projectName(mode))],
   define: {
     'import.meta.env.VITE_PROJECT_NAME': JSON.stringify(projectName(mode)),
+    ...Object.fromEntries(
+      Object.entries(errorTracking(mode)).map(([key, value]) => [
+        `import.meta.env.${key}`,
+        JSON.stringify(value),
+      ]),
+    ),
   },
   resolve: {
     alias: {

@@ -192,6 +192,13 @@ build_app_images() {
   mapfile -t frontend_args < <(base_build_args NODE_IMAGE NGINX_IMAGE)
   # As compose passes it: the name in the page's title and header.
   frontend_args+=(--build-arg "PROJECT_NAME=$PROJECT_NAME")
+  # Error tracking in the browser: off while VITE_SENTRY_DSN is empty; the release
+  # is the tag built.
+  frontend_args+=(
+    --build-arg "VITE_SENTRY_DSN=${VITE_SENTRY_DSN:-}"
+    --build-arg "VITE_SENTRY_ENVIRONMENT=${VITE_SENTRY_ENVIRONMENT:-${SENTRY_ENVIRONMENT:-${ENVIRONMENT:-}}}"
+    --build-arg "VITE_SENTRY_RELEASE=${VITE_SENTRY_RELEASE:-$tag}"
+  )
   announce "building $BACKEND_IMAGE:$tag"
   logged_build backend "${python_args[@]}" --target production -f "$ROOT_DIR/backend/Dockerfile" \
     -t "$BACKEND_IMAGE:$tag" "$ROOT_DIR"

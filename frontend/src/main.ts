@@ -1,6 +1,7 @@
 import { createApp } from 'vue'
 
 import App from './App.vue'
+import { startErrorTracking } from './lib/errorTracking'
 import { applyStoredTheme } from './lib/theme'
 import { router } from './router'
 import './styles/main.css'
@@ -10,5 +11,6 @@ applyStoredTheme()
 const app = createApp(App)
 app.use(router)
 // Mount after the first navigation (and so the session check): no flash of
-// the login page for a user who is signed in.
-void router.isReady().then(() => app.mount('#app'))
+// the login page for a user who is signed in. Error tracking, when the build has
+// it, loads meanwhile, so that errors while mounting are reported too.
+void Promise.all([router.isReady(), startErrorTracking(app)]).then(() => app.mount('#app'))

@@ -44,6 +44,7 @@ def create_celery_app(settings: Settings | None = None) -> WorkerCelery:
     settings = settings or get_settings()
     return create_worker_app(
         queues=QUEUES,
+        name="default",
         runners=RUNNERS,
         settings=settings,
         include=TASK_MODULES,

@@ -106,6 +106,8 @@ class Settings(BaseSettings):
 
     # General
     PROJECT_NAME: str = "Full Stack Flask"
+    # Its short name (project.env): the default of tracing's service names.
+    PROJECT_SLUG: str = "full-stack-flask"
     ENVIRONMENT: Literal["local", "staging", "production"] = "local"
     LOG_LEVEL: str = "INFO"
     # text (readable) or json (one object a line, for a log collector). Unset: text
@@ -188,6 +190,14 @@ class Settings(BaseSettings):
     SENTRY_ENVIRONMENT: str | None = None
     # The version deployed, e.g. the images' tag (TAG).
     SENTRY_RELEASE: str | None = None
+
+    # Tracing (app/core/tracing.py): off unless the OTLP/HTTP collector's base URL
+    # is set (e.g. http://collector:4318). Read here too so that .env can set them;
+    # the SDK reads its other OTEL_* variables (sampler, headers, resource
+    # attributes) from the environment itself.
+    OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
+    # Default: PROJECT_SLUG-api, PROJECT_SLUG-worker-<module>.
+    OTEL_SERVICE_NAME: str | None = None
 
     # Rate limits (Flask-Limiter syntax). Stored in Redis when REDIS_URL is set.
     RATE_LIMIT_ENABLED: bool = True

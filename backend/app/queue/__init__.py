@@ -21,7 +21,7 @@ from kombu.exceptions import KombuError, OperationalError
 from sqlalchemy.engine import make_url
 
 from app import kinds
-from app.core import request_context
+from app.core import request_context, tracing
 from app.core.config import Settings
 from app.services.errors import Unavailable
 
@@ -173,20 +173,23 @@ class TaskQueue:
     def enqueue(self, task: str, *args: Any, queue: str | None = None) -> None:
         """Publish `task` once, on `queue` (default: the task's route); Unavailable
         when the broker can't take it. The current request id goes with it, in the
-        message's headers, for the worker to bind while the task runs."""
+        message's headers, for the worker to bind while the task runs, and the trace
+        context when tracing is on (app.core.tracing)."""
         # Only when given: the routes (ROUTES) name the queue otherwise.
         destination = {"queue": queue} if queue else {}
         request_id = request_context.current()
-        headers = {request_context.MESSAGE_HEADER: request_id} if request_id else None
+        headers = {request_context.MESSAGE_HEADER: request_id} if request_id else {}
         try:
-            self.celery.send_task(
-                task,
-                args=args,
-                retry=True,
-                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
-                headers=headers,
-                **destination,
-            )
+            # With tracing on, the trace context goes in the headers too.
+            with tracing.sending(task, queue or ROUTES.get(task), headers):
+                self.celery.send_task(
+                    task,
+                    args=args,
+                    retry=True,
+                    retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
+                    headers=headers or None,
+                    **destination,
+                )
         except (OperationalError, KombuError, OSError) as exc:
             logger.error("enqueueing %s failed, broker %s: %s", task, self.broker, exc)
             raise Unavailable(BROKER_UNAVAILABLE) from exc

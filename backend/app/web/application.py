@@ -9,7 +9,7 @@ from flask import Flask
 from flask_cors import CORS
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.core import error_tracking
+from app.core import error_tracking, tracing
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.runtime import Runtime
@@ -76,5 +76,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         )
     register_api(app)
     errors.init_app(app)
+    if tracing.init(settings, "api", engines=[runtime.engine]):
+        from app.web import tracing as request_tracing  # OpenTelemetry's: only when on
+
+        request_tracing.instrument(app)
     logger.debug("application created (environment=%s)", settings.ENVIRONMENT)
     return app

@@ -15,11 +15,17 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from celery import Celery
-from celery.signals import celeryd_init, worker_process_shutdown, worker_ready
+from celery.signals import (
+    celeryd_init,
+    worker_init,
+    worker_process_init,
+    worker_process_shutdown,
+    worker_ready,
+)
 from kombu.entity import Exchange, Queue
 from sqlalchemy import Connection
 
-from app.core import error_tracking
+from app.core import error_tracking, tracing
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.kinds import KINDS, JobKind
@@ -123,11 +129,14 @@ def create_worker_app(
     settings: Settings | None = None,
     include: Iterable[str] = (),
     config: Mapping[str, Any] | None = None,
+    name: str | None = None,
 ) -> WorkerCelery:
     """The module's Celery app: it consumes `queues` and runs each kind declared on
     them with its runner. A kind on those queues without a runner, or a runner for
-    a kind on another queue, is a mistake caught here, at start-up."""
+    a kind on another queue, is a mistake caught here, at start-up. `name`: the
+    module's (its traces' service name), by default its first queue's."""
     queues = list(queues)
+    name = name or queues[0]
     _check_runners(queues, runners)
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL, settings.log_format)
@@ -158,11 +167,32 @@ def create_worker_app(
         if settings.WORKER_READY_FILE is not None:
             settings.WORKER_READY_FILE.touch()
 
+    def start_tracing() -> None:
+        tracing.init(settings, f"worker-{name}", engines=[app.runtime.engine], celery=True)
+
+    # Tracing's exporter runs a thread: set it up in the processes that run tasks,
+    # after the fork (a prefork pool's children), or in the worker itself otherwise.
+    @worker_process_init.connect(weak=False)
+    def trace_pool_process(**_: Any) -> None:
+        start_tracing()
+
+    @worker_init.connect(weak=False)
+    def trace_worker(sender: Any = None, **_: Any) -> None:
+        if getattr(sender, "app", None) is app and not _forks(sender):
+            start_tracing()
+
     @worker_process_shutdown.connect(weak=False)
     def close(**_: Any) -> None:
+        tracing.shutdown()
         app.dispose()
 
     return app
+
+
+def _forks(worker: Any) -> bool:
+    """Whether the worker's pool runs tasks in child processes (prefork)."""
+    pool = getattr(worker, "pool_cls", None)
+    return "prefork" in (pool if isinstance(pool, str) else getattr(pool, "__module__", ""))
 
 
 def _check_runners(queues: list[str], runners: Mapping[JobKind, Runner]) -> None:
