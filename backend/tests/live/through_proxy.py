@@ -2,7 +2,8 @@
 (`make test-docker` runs it in the tests image: `python -m tests.live.through_proxy`):
 the single-page app at its routes, its robots.txt and a 404 for a missing file, no
 API metrics at /metrics, and a job for each worker module that the API queues in
-Redis on the module's queue, the module runs and records. Exits non-zero, saying what failed, otherwise."""
+Redis on the module's queue, the module runs and records. Exits non-zero, saying
+what failed, otherwise."""
 
 from __future__ import annotations
 
