@@ -2,11 +2,12 @@
 
     worker_tasks_total{kind,state}     tasks received, then succeeded, failed,
                                        cancelled or retried
-    worker_task_duration_seconds{kind} how long each ran (retries included)
+    worker_task_duration_seconds{kind} how long each run took (each attempt of a
+                                       retried task is one)
     worker_queue_depth{queue}          messages waiting in each of the node's queues
 
-`kind` is a job's kind for `jobs.run` (sent in the message's headers by the API,
-else read from the job), the task's name for the other tasks. A job's outcome is
+`kind` is a job's kind for `jobs.run` (the API sends it in the message's headers;
+outcomes take it from the job), the task's name for the other tasks. A job's outcome is
 the job's (a job that failed is a task that ran well). A job found finished or
 cancelled before it started counts as received only.
 
