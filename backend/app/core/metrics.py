@@ -6,7 +6,8 @@ Each process writes its values to files of its own in one directory; a scrape,
 served by any of them, sums the files. The directory is PROMETHEUS_MULTIPROC_DIR
 (prometheus_client's variable): the parent process sets it, empty, before it
 starts the others, which inherit it. Left unset, a private one is made in the
-temporary directory (memory in the images) and removed at exit.
+temporary directory (memory in the images), named after the process, and removed
+at exit, or at the next start if the process was killed.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def prepare_multiprocess_directory(prefix: str) -> Path:
             shutil.rmtree(directory)
         directory.mkdir(parents=True)
     else:
-        directory = Path(tempfile.mkdtemp(prefix=prefix))
+        _remove_orphans(Path(tempfile.gettempdir()), prefix)
+        directory = Path(tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-"))
         atexit.register(_remove, directory, os.getpid())
         os.environ[MULTIPROC_DIR] = str(directory)
     # prometheus_client chooses where values live when it is first imported: this
@@ -72,6 +74,14 @@ def forget_dead_processes(directory: Path) -> None:
             # Another scrape, in another process, may be removing them too.
             with suppress(FileNotFoundError):
                 multiprocess.mark_process_dead(int(match.group(1)), path=str(directory))
+
+
+def _remove_orphans(parent: Path, prefix: str) -> None:
+    """The private directories of processes that were killed (no exit hook ran)."""
+    for path in parent.glob(f"{prefix}*-*"):
+        pid = path.name[len(prefix) :].split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def _remove(directory: Path, owner: int) -> None:
