@@ -13,7 +13,16 @@ from app.core import error_tracking, tracing
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.runtime import Runtime
-from app.web import access_log, db, errors, limits, payload, request_id, response_headers
+from app.web import (
+    access_log,
+    db,
+    errors,
+    limits,
+    metrics,
+    payload,
+    request_id,
+    response_headers,
+)
 from app.web.api import register_api
 from app.web.json_provider import JSONProvider
 
@@ -65,6 +74,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     request_id.init_app(app)
     access_log.init_app(app, enabled=settings.WEB_ACCESS_LOG)
+    metrics.init_app(app, runtime)
     db.init_app(app)
     limits.init_app(app, settings)
     if settings.cors_origins:

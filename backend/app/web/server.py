@@ -10,6 +10,10 @@ docs/performance.md. Granian's own lines go through the app's logging
 (app/core/logging.py); its access log stays off: the app writes one line per
 request (app/web/access_log.py, WEB_ACCESS_LOG) with the route and request id,
 which granian does not know.
+
+With METRICS_ENABLED, this process prepares the directory in which the workers
+write their metrics (app/core/metrics.py), empty, before it starts them: each
+scrape of /metrics, whichever worker answers it, sums them all.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from granian import Granian
 from granian.constants import Interfaces
 from granian.server import MPServer, MTServer
 
+from app.core import metrics
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 
@@ -120,6 +125,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL, settings.log_format)
     server = build(settings, host=args.host, port=args.port, reload=args.reload)
+    if settings.METRICS_ENABLED:
+        # Before any worker starts, as they inherit it; a reloaded worker keeps it,
+        # so its counters go on from where the previous one left them.
+        metrics.prepare_multiprocess_directory("api-metrics-")
     announce_rate_limits(settings, server.workers)
     try:
         server.serve()

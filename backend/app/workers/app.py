@@ -17,6 +17,7 @@ from typing import Any
 from celery import Celery
 from celery.signals import (
     celeryd_init,
+    task_received,
     worker_init,
     worker_process_init,
     worker_process_shutdown,
@@ -32,6 +33,7 @@ from app.kinds import KINDS, JobKind
 from app.queue import celery_config, describe_broker
 from app.runtime import Runtime
 
+from . import metrics
 from .context import ContextTask
 from .jobs import JobFailed, Runner
 
@@ -185,6 +187,15 @@ def create_worker_app(
     def close(**_: Any) -> None:
         tracing.shutdown()
         app.dispose()
+
+    @celeryd_init.connect(weak=False)
+    def serve_metrics(instance: Any = None, **_: Any) -> None:
+        if getattr(instance, "app", None) is app and settings.WORKER_METRICS_PORT:
+            metrics.serve(app, settings.WORKER_METRICS_PORT, settings.WORKER_METRICS_HOST)
+
+    @task_received.connect(weak=False)
+    def count_received(sender: Any = None, request: Any = None, **_: Any) -> None:
+        metrics.count_received(app, sender, request)
 
     return app
 
