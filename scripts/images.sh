@@ -142,7 +142,7 @@ ensure_base_images() {
       why="stand-in: $official is neither here nor pullable"
     fi
     export "$variable=$chosen"
-    log "$(printf '%-15s %s (%s)' "$variable" "$chosen" "$why")"
+    log "$(printf '%-16s %s (%s)' "$variable" "$chosen" "$why")"
   done
 }
 
