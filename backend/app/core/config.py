@@ -157,6 +157,9 @@ class Settings(BaseSettings):
     WEB_CONCURRENCY: int | None = Field(default=None, ge=1)
     WEB_THREADS: int = Field(default=2, ge=1)
     WEB_ACCESS_LOG: bool = True
+    # Prometheus metrics at GET /metrics on the API server's own port (never routed
+    # by the proxy, which forwards /api only): app/web/metrics.py.
+    METRICS_ENABLED: bool = True
     REDIS_URL: str | None = None
 
     # Background jobs (Celery). The broker is CELERY_BROKER_URL, else REDIS_URL,
@@ -172,6 +175,11 @@ class Settings(BaseSettings):
     # A file each worker creates once it consumes its queues: `make dev` in
     # containers checks it every 2 s, where a ping costs a Python start each time.
     WORKER_READY_FILE: Path | None = None
+    # The port on which each worker node serves its Prometheus metrics
+    # (app/workers/metrics.py); 0: none. The images set 9540; natively, each worker
+    # module of `make dev` needs its own.
+    WORKER_METRICS_PORT: int = Field(default=0, ge=0, le=65535)
+    WORKER_METRICS_HOST: str = "0.0.0.0"  # noqa: S104 (a container's interface)
     # Finished jobs older than this are deleted by the periodic clean-up.
     JOBS_RETENTION_DAYS: int = Field(default=30, ge=1)
     EMAIL_MAX_RETRIES: int = Field(default=5, ge=0)

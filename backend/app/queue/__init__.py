@@ -47,6 +47,9 @@ ROUTES = {
     PURGE_EXPIRED: MAINTENANCE_QUEUE,
 }
 
+# The message header naming the kind of the job a `jobs.run` task runs.
+JOB_KIND_HEADER = "job_kind"
+
 BROKER_UNAVAILABLE = "The job queue is unavailable, try again later"
 # How long the workers have to say which queues they consume, and how long their
 # answer is kept (a worker that starts or stops shows within that).
@@ -169,21 +172,27 @@ class TaskQueue:
     def broker(self) -> str:
         return describe_broker(self._settings.broker_url)
 
-    def enqueue(self, task: str, *args: Any, queue: str | None = None) -> None:
+    def enqueue(
+        self, task: str, *args: Any, queue: str | None = None, job_kind: str | None = None
+    ) -> None:
         """Publish `task` once, on `queue` (default: the task's route); Unavailable
         when the broker can't take it. The current request id goes with it, in the
-        message's headers, for the worker to bind while the task runs."""
+        message's headers, for the worker to bind while the task runs; so does the
+        kind of the job it runs, which the worker's metrics count it by before they
+        read the job."""
         # Only when given: the routes (ROUTES) name the queue otherwise.
         destination = {"queue": queue} if queue else {}
         request_id = request_context.current()
-        headers = {request_context.MESSAGE_HEADER: request_id} if request_id else None
+        headers = {request_context.MESSAGE_HEADER: request_id} if request_id else {}
+        if job_kind:
+            headers[JOB_KIND_HEADER] = job_kind
         try:
             self.celery.send_task(
                 task,
                 args=args,
                 retry=True,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.5},
-                headers=headers,
+                headers=headers or None,
                 **destination,
             )
         except (OperationalError, KombuError, OSError) as exc:

@@ -14,7 +14,7 @@ from app.core import error_tracking
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 from app.runtime import Runtime
-from app.web import db, errors, limits, payload, request_id, response_headers
+from app.web import db, errors, limits, metrics, payload, request_id, response_headers
 from app.web.api import register_api
 from app.web.json_provider import JSONProvider
 
@@ -65,6 +65,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.extensions["runtime"] = runtime
 
     request_id.init_app(app)
+    metrics.init_app(app, runtime)
     db.init_app(app)
     limits.init_app(app, settings)
     if settings.cors_origins:

@@ -7,6 +7,10 @@ come from the environment, as for the app: WEB_CONCURRENCY (worker processes,
 default one per core), WEB_THREADS (threads per worker serving requests,
 default 2, at most DATABASE_POOL_SIZE), WEB_ACCESS_LOG. Why granian and these
 numbers: docs/performance.md.
+
+With METRICS_ENABLED, this process prepares the directory in which the workers
+write their metrics (app/core/metrics.py), empty, before it starts them: each
+scrape of /metrics, whichever worker answers it, sums them all.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from granian import Granian
 from granian.constants import Interfaces
 from granian.server import MPServer, MTServer
 
+from app.core import metrics
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 
@@ -104,6 +109,10 @@ def main(argv: list[str] | None = None) -> None:
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL)
     server = build(settings, host=args.host, port=args.port, reload=args.reload)
+    if settings.METRICS_ENABLED:
+        # Before any worker starts, as they inherit it; a reloaded worker keeps it,
+        # so its counters go on from where the previous one left them.
+        metrics.prepare_multiprocess_directory("api-metrics-")
     announce_rate_limits(settings, server.workers)
     try:
         server.serve()

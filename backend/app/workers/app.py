@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from celery import Celery
-from celery.signals import worker_process_shutdown, worker_ready
+from celery.signals import celeryd_init, task_received, worker_process_shutdown, worker_ready
 from kombu.entity import Exchange, Queue
 from sentry_sdk.integrations.celery import CeleryIntegration
 from sqlalchemy import Connection
@@ -27,6 +27,7 @@ from app.kinds import KINDS, JobKind
 from app.queue import celery_config, describe_broker
 from app.runtime import Runtime
 
+from . import metrics
 from .context import ContextTask
 from .jobs import JobFailed, Runner
 
@@ -155,6 +156,15 @@ def create_worker_app(
     @worker_process_shutdown.connect(weak=False)
     def close(**_: Any) -> None:
         app.dispose()
+
+    @celeryd_init.connect(weak=False)
+    def serve_metrics(instance: Any = None, **_: Any) -> None:
+        if getattr(instance, "app", None) is app and settings.WORKER_METRICS_PORT:
+            metrics.serve(app, settings.WORKER_METRICS_PORT, settings.WORKER_METRICS_HOST)
+
+    @task_received.connect(weak=False)
+    def count_received(sender: Any = None, request: Any = None, **_: Any) -> None:
+        metrics.count_received(app, sender, request)
 
     return app
 

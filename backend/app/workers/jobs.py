@@ -23,6 +23,8 @@ from app.kinds import get_kind
 from app.queue import RUN_JOB
 from app.services import jobs
 
+from . import metrics
+
 if TYPE_CHECKING:
     from .app import WorkerCelery
 
@@ -76,19 +78,20 @@ def run_job(self: Task, job_id: int) -> None:
     # A scope of its own: the job's error-tracking tags end with it.
     with sentry_sdk.new_scope():
         try:
-            _run(app, job_id)
+            metrics.set_outcome(self, _run(app, job_id))
         except BaseException:
             app.drop_job_connection()
             raise
 
 
-def _run(app: WorkerCelery, job_id: int) -> None:
+def _run(app: WorkerCelery, job_id: int) -> tuple[str, str] | None:
+    """Run the job; its kind and how it ended, None if it was not to run."""
     # Every statement commits on its own: the claim is seen at once, and nothing
     # holds a transaction open while the job runs.
     claimed = jobs.claim(connection=app.job_connection(), job_id=job_id)
     if claimed is None:
         logger.info("job %s is gone, finished or cancelled: nothing to do", job_id)
-        return
+        return None
     sentry_sdk.set_tags({"job_id": str(claimed.id), "job_kind": claimed.kind})
     logger.info("job %s (%s) started", job_id, claimed.kind)
 
@@ -102,7 +105,7 @@ def _run(app: WorkerCelery, job_id: int) -> None:
         result = app.runner(claimed.kind)(job)
     except JobCancelled:
         logger.info("job %s was cancelled: stopped", job_id)
-        return
+        return claimed.kind, metrics.CANCELLED
     except JobFailed as exc:
         error = str(exc)
     except SoftTimeLimitExceeded:
@@ -119,6 +122,9 @@ def _run(app: WorkerCelery, job_id: int) -> None:
     connection = app.job_connection()
     if not jobs.finish(connection=connection, job_id=job_id, result=result, error=error):
         logger.info("job %s was finished by another delivery, or cancelled", job_id)
+        # Most often cancelled after its last progress step.
+        return claimed.kind, metrics.CANCELLED
+    return claimed.kind, metrics.SUCCEEDED if error is None else metrics.FAILED
 
 
 def _params(kind_name: str, stored: dict[str, Any]) -> BaseModel:

@@ -11,6 +11,7 @@ from app.queue import RUN_JOB
 from app.schemas.jobs import JobCreate, JobKinds, JobPublic, JobsPage
 from app.services import jobs
 from app.services.errors import Unavailable
+from app.web import metrics
 from app.web.auth import current_user
 from app.web.db import autocommit, runtime, session
 
@@ -56,11 +57,12 @@ class JobList(Resource):
         kind = KINDS[body.kind]
         job = jobs.create_job(session=session(), owner=user, kind=kind, params=body.params)
         try:
-            runtime().queue.enqueue(RUN_JOB, job.id, queue=kind.queue)
+            runtime().queue.enqueue(RUN_JOB, job.id, queue=kind.queue, job_kind=kind.name)
         except Unavailable:
             error = "The job queue was unavailable"
             jobs.fail_unqueued(session=session(), job_id=job.id, error=error)
             raise
+        metrics.job_created(kind.name)
         return answer(JobPublic, job), 202
 
 
