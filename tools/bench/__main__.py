@@ -2,6 +2,9 @@
 
     python -m bench              the API's servers and the two ceilings (about 2 minutes)
     python -m bench --compare    also the other server settings, on /users/me and /items
+    python -m bench --metrics-cost 3
+                                 only /users/me with the API's metrics on and off,
+                                 alternated 3 times: what they cost
 
 It creates and migrates a database, seeds a user (in a group granting a
 permission) with 100 items, starts each server on loopback, drives it with wrk
@@ -18,6 +21,7 @@ import os
 import secrets
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -72,6 +76,7 @@ class Options:
     threads: int
     retries: int
     compare: bool
+    metrics_cost: int
 
 
 def parse_options(argv: list[str] | None) -> Options:
@@ -104,6 +109,14 @@ def parse_options(argv: list[str] | None) -> Options:
         default=env.get("BENCH_COMPARE", "") not in ("", "0"),
         help="also measure the other server settings (BENCH_COMPARE=1)",
     )
+    parser.add_argument(
+        "--metrics-cost",
+        type=int,
+        metavar="ROUNDS",
+        default=int(env.get("BENCH_METRICS_COST", "0")),
+        help="instead: /users/me with METRICS_ENABLED on, then off, ROUNDS times "
+        "(BENCH_METRICS_COST)",
+    )
     args = parser.parse_args(argv)
     return Options(
         postgres_url=args.postgres_url,
@@ -113,6 +126,7 @@ def parse_options(argv: list[str] | None) -> Options:
         threads=args.threads,
         retries=args.retries,
         compare=args.compare,
+        metrics_cost=args.metrics_cost,
     )
 
 
@@ -159,6 +173,10 @@ def gunicorn_api(workers: int, threads: int = 1) -> Server:
 API = api("the API: granian, 2 workers x 2 threads", 2, 2)
 # ...and under gunicorn, the contender it was chosen over.
 GUNICORN = gunicorn_api(2)
+# ...and without its Prometheus metrics (app/web/metrics.py), for what they cost.
+API_NO_METRICS = Server(
+    "the API without metrics", API.argv, {**API.env, "METRICS_ENABLED": "false"}
+)
 HELLO = gunicorn("ceiling: hello-world Flask", "bench.hello:create_app()", "--workers", "2")
 MINIMAL = gunicorn("ceiling: minimal Flask app", "bench.minimal:create_app()", "--workers", "2")
 
@@ -404,6 +422,26 @@ def ratios(name: str, me: Result, items: Result, minimal: Result) -> list[str]:
     ]
 
 
+def metrics_cost(options: Options, env: Mapping[str, str], me: Endpoint, logs: Path) -> None:
+    """/users/me with metrics on then off, `options.metrics_cost` times: alternated,
+    so that whatever else the machine does weighs on both alike."""
+    rows: Rows = []
+    shares: list[float] = []
+    for round_ in range(1, options.metrics_cost + 1):
+        on = measure(API, [me], env, logs, options)[me.label]
+        off = measure(API_NO_METRICS, [me], env, logs, options)[me.label]
+        rows += [
+            (f"{API.name} #{round_}", me.label, on),
+            (f"{API_NO_METRICS.name} #{round_}", me.label, off),
+        ]
+        shares.append(on.rps / off.rps)
+    print()
+    print(table(rows))
+    print()
+    print("req/s with metrics / without, each round: " + ", ".join(f"{r:.3f}" for r in shares))
+    print(f"median {statistics.median(shares):.3f}")
+
+
 def report(options: Options, results: dict[Server, dict[str, Result]]) -> None:
     minimal = next(iter(results[MINIMAL].values()))
     rows = [(s.name, label, r) for s, by_label in results.items() for label, r in by_label.items()]
@@ -468,6 +506,10 @@ def main(argv: list[str] | None = None) -> int:
         login = Endpoint(
             "POST /api/v1/login/access-token", "/api/v1/login/access-token", form=data.login_form
         )
+        if options.metrics_cost:
+            metrics_cost(options, env, me, Path(scratch))
+            print(f"\nDone in {time.monotonic() - started:.0f} s.")
+            return 0
         plan: list[tuple[Server, list[Endpoint]]] = [
             (API, [me, items, login]),
             (GUNICORN, [me, items, login]),

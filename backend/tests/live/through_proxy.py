@@ -1,8 +1,9 @@
 """The compose stack seen through its Traefik, from inside the stack's network
 (`make test-docker` runs it in the tests image: `python -m tests.live.through_proxy`):
-the single-page app at its routes, its robots.txt and a 404 for a missing file, and
-a job for each worker module that the API queues in Redis on the module's queue,
-the module runs and records. Exits non-zero, saying what failed, otherwise."""
+the single-page app at its routes, its robots.txt and a 404 for a missing file, no
+API metrics at /metrics, and a job for each worker module that the API queues in
+Redis on the module's queue, the module runs and records. Exits non-zero, saying
+what failed, otherwise."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ JOB_TIMEOUT = 60
 
 def main() -> None:
     check_frontend()
+    check_metrics_hidden()
     login = requests.post(
         BASE + "/api/v1/login/access-token",
         data={
@@ -38,6 +40,13 @@ def main() -> None:
     print(
         f"job {ml['id']} (ml.train_classifier) {ml['state']}: accuracy {ml['result']['accuracy']}"
     )
+
+
+def check_metrics_hidden() -> None:
+    """The API's /metrics is on its own port only: the proxy routes /api alone."""
+    answer = requests.get(BASE + "/metrics", timeout=10)
+    assert "http_requests_total" not in answer.text, answer.text[:200]
+    print("metrics: not served through the proxy")
 
 
 def check_frontend() -> None:
