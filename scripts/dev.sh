@@ -103,33 +103,22 @@ prometheus_binary() {
   return 1
 }
 
-# The port each worker module's metrics are served on natively (Procfile.dev
-# gives each its own): `worker_metrics_port MODULE`, the default one `default`.
-worker_metrics_port() {
-  local module="$1" index=0 name
-  local base="${WORKER_METRICS_PORT:-9540}"
-  [[ "$module" == default ]] && { printf '%s\n' "$base"; return 0; }
-  for name in $(worker_modules); do
-    index=$((index + 1))
-    [[ "$name" == "$module" ]] && break
-  done
-  printf '%s\n' "$((base + index))"
-}
-
-# Prometheus's configuration for make dev (native): the jobs of
-# compose/prometheus/prometheus.yml on this machine's ports, with its rules.
+# Prometheus's configuration for make dev (native): the API on API_PORT, and the
+# default worker module on WORKER_METRICS_PORT when that is set (Procfile.dev:
+# natively the other modules serve no metrics unless their line gives a port),
+# with the rules of compose/prometheus/rules.yml.
 write_native_prometheus_config() {
-  local file="$1" module
+  local file="$1"
   mkdir -p "${file%/*}"
   {
     printf '%s\n' "# Written by scripts/dev.sh at each start of make dev (native): do not edit." \
       "global:" "  scrape_interval: 15s" "  evaluation_interval: 15s" \
       "rule_files:" "  - $ROOT_DIR/compose/prometheus/rules.yml" "scrape_configs:" \
       "  - job_name: api" "    static_configs:" "      - targets: [\"127.0.0.1:$API_PORT\"]"
-    for module in default $(worker_modules); do
-      printf '%s\n' "  - job_name: worker-$module" "    static_configs:" \
-        "      - targets: [\"127.0.0.1:$(worker_metrics_port "$module")\"]"
-    done
+    if ((${WORKER_METRICS_PORT:-0} > 0)); then
+      printf '%s\n' "  - job_name: worker-default" "    static_configs:" \
+        "      - targets: [\"127.0.0.1:$WORKER_METRICS_PORT\"]"
+    fi
   } >"$file"
 }
 
@@ -190,7 +179,11 @@ native_dev() {
     write_native_prometheus_config "$PROMETHEUS_CONFIG"
     processes+=(prometheus)
     ready+=(--ready "Prometheus=http://127.0.0.1:$PROMETHEUS_PORT/-/ready")
-    lines+=("Prometheus=http://localhost:$PROMETHEUS_PORT/ (targets: /targets)")
+    if ((${WORKER_METRICS_PORT:-0} > 0)); then
+      lines+=("Prometheus=http://localhost:$PROMETHEUS_PORT/ (the API and the worker's port $WORKER_METRICS_PORT)")
+    else
+      lines+=("Prometheus=http://localhost:$PROMETHEUS_PORT/ (the API; WORKER_METRICS_PORT=<a port> adds the worker)")
+    fi
   else
     lines+=("Prometheus=off (no prometheus binary: apt-get install prometheus, or run make test once)")
   fi
