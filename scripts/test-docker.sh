@@ -261,7 +261,7 @@ found = {}
 for target in targets:
     found.setdefault(target["labels"]["job"], []).append(target)
 bad = [f"{job}: no target" for job in sorted(expected - found.keys())]
-bad += [f"{job}: {t["scrapeUrl"]} {t["health"]} {t["lastError"]}".rstrip()
+bad += ["%s: %s %s %s" % (job, t["scrapeUrl"], t["health"], t["lastError"])
         for job, ts in sorted(found.items()) for t in ts if t["health"] != "up"]
 if bad:
     sys.exit("; ".join(bad))
