@@ -3,13 +3,13 @@
 #   docker  when a Docker engine answers (DOCKER_HOST or the default socket):
 #           compose.yaml + compose.dev.yaml, the code mounted into the containers
 #           (API reloading, worker and scheduler restarting on change, Vite with
-#           hot reload), Traefik on HTTP_PORT, PostgreSQL, Redis, Mailpit, Flower
-#           and pgAdmin; the images are built first.
+#           hot reload), Traefik on HTTP_PORT, PostgreSQL, Redis, Mailpit, Flower,
+#           pgAdmin and Prometheus; the images are built first.
 #   native  otherwise: Traefik on HTTP_PORT routing /api to the API (reloading on
 #           change) and the rest to the frontend's dev server (hot reload), the
 #           worker with its scheduler (restarting on change), the mail sink, and
-#           Flower when a real broker is configured; SQLite and the embedded
-#           broker by default.
+#           Flower when a real broker is configured, Prometheus when its binary
+#           is here; SQLite and the embedded broker by default.
 # DEV_MODE=native|docker chooses; DEV_MODE=docker starts the project's private
 # engine when none answers (ci/docker-engine.sh). The official base images are
 # used, or stand-ins built before; STANDIN_IMAGES=auto builds the missing ones
@@ -90,6 +90,38 @@ wait_frontend_install() {
   grep -a '==>' "$FRONTEND_INSTALL_LOG" >&2 || true
 }
 
+# Prometheus natively is optional: the binary on PATH, or the one
+# scripts/prometheus.sh unpacked for make test's checks (never fetched here).
+prometheus_binary() {
+  if command -v prometheus 2>/dev/null; then
+    return 0
+  fi
+  if [[ -x "$ROOT_DIR/.cache/prometheus/usr/bin/prometheus" ]]; then
+    printf '%s\n' "$ROOT_DIR/.cache/prometheus/usr/bin/prometheus"
+    return 0
+  fi
+  return 1
+}
+
+# Prometheus's configuration for make dev (native): the API on API_PORT, and the
+# default worker module on WORKER_METRICS_PORT when that is set (Procfile.dev:
+# natively the other modules serve no metrics unless their line gives a port),
+# with the rules of compose/prometheus/rules.yml.
+write_native_prometheus_config() {
+  local file="$1"
+  mkdir -p "${file%/*}"
+  {
+    printf '%s\n' "# Written by scripts/dev.sh at each start of make dev (native): do not edit." \
+      "global:" "  scrape_interval: 15s" "  evaluation_interval: 15s" \
+      "rule_files:" "  - $ROOT_DIR/compose/prometheus/rules.yml" "scrape_configs:" \
+      "  - job_name: api" "    static_configs:" "      - targets: [\"127.0.0.1:$API_PORT\"]"
+    if ((${WORKER_METRICS_PORT:-0} > 0)); then
+      printf '%s\n' "  - job_name: worker-default" "    static_configs:" \
+        "      - targets: [\"127.0.0.1:$WORKER_METRICS_PORT\"]"
+    fi
+  } >"$file"
+}
+
 native_dev() {
   local -a processes=(proxy frontend api) lines ready pings
   export API_PORT="${API_PORT:-8001}" FRONTEND_PORT="${FRONTEND_PORT:-5173}"
@@ -98,6 +130,10 @@ native_dev() {
   if [[ -n "${CELERY_BROKER_URL:-}${REDIS_URL:-}" && -n "${FLOWER_BASIC_AUTH:-}" ]]; then
     flower=1
     ports+=(FLOWER_PORT)
+  fi
+  local prometheus_bin=""
+  if prometheus_bin="$(prometheus_binary)"; then
+    ports+=(PROMETHEUS_PORT)
   fi
   check_native_ports "${ports[@]}"
   start_frontend_install
@@ -137,6 +173,19 @@ native_dev() {
     lines+=("Flower=http://localhost:$FLOWER_PORT/ (login: FLOWER_BASIC_AUTH)")
   else
     lines+=("Flower=off (needs REDIS_URL or CELERY_BROKER_URL, and FLOWER_BASIC_AUTH)")
+  fi
+  if [[ -n "$prometheus_bin" ]]; then
+    export PROMETHEUS_BIN="$prometheus_bin" PROMETHEUS_CONFIG="$ROOT_DIR/.cache/prometheus-dev.yml"
+    write_native_prometheus_config "$PROMETHEUS_CONFIG"
+    processes+=(prometheus)
+    ready+=(--ready "Prometheus=http://127.0.0.1:$PROMETHEUS_PORT/-/ready")
+    if ((${WORKER_METRICS_PORT:-0} > 0)); then
+      lines+=("Prometheus=http://localhost:$PROMETHEUS_PORT/ (the API and the worker's port $WORKER_METRICS_PORT)")
+    else
+      lines+=("Prometheus=http://localhost:$PROMETHEUS_PORT/ (the API; WORKER_METRICS_PORT=<a port> adds the worker)")
+    fi
+  else
+    lines+=("Prometheus=off (no prometheus binary: apt-get install prometheus, or run make test once)")
   fi
   lines+=(
     "Broker=${CELERY_BROKER_URL:-${REDIS_URL:-embedded (files in backend/data/broker)}}"
@@ -250,6 +299,7 @@ docker_dev() {
   fi
   lines+=(
     "Flower=http://localhost:$FLOWER_PORT/ (login: FLOWER_BASIC_AUTH)"
+    "Prometheus=http://localhost:$PROMETHEUS_PORT/ (targets: /targets)"
     "pgAdmin=$pgadmin_line"
     "PostgreSQL=127.0.0.1:${POSTGRES_PORT:-5432} (${POSTGRES_USER:-app}, database ${POSTGRES_DB:-app})"
     "Superuser=$FIRST_SUPERUSER"
@@ -274,6 +324,7 @@ main() {
   export MAIL_SINK_SMTP_PORT="${MAIL_SINK_SMTP_PORT:-1025}"
   export MAIL_SINK_WEB_PORT="${MAIL_SINK_WEB_PORT:-8025}"
   export FLOWER_PORT="${FLOWER_PORT:-5555}"
+  export PROMETHEUS_PORT="${PROMETHEUS_PORT:-9090}"
   export FIRST_SUPERUSER="${FIRST_SUPERUSER:-admin@example.com}"
   case "$(choose_mode)" in
     docker) docker_dev ;;

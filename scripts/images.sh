@@ -20,7 +20,7 @@
 # REGISTRY=registry.example.com/team makes registry.example.com/team/app-backend.
 #
 # Each image variable (PYTHON_IMAGE, NODE_IMAGE, NGINX_IMAGE, TRAEFIK_IMAGE,
-# POSTGRES_IMAGE, REDIS_IMAGE, MAILPIT_IMAGE) keeps the value the environment or
+# POSTGRES_IMAGE, REDIS_IMAGE, MAILPIT_IMAGE, PROMETHEUS_IMAGE) keeps the value the environment or
 # .env gives it; unset, it names the official image when that is present
 # locally or can be pulled, else its stand-in (built when missing).
 # STANDIN_IMAGES=never always names the official images; =always, the
@@ -49,6 +49,7 @@ BASE_IMAGES=(
   "POSTGRES_IMAGE|postgres:15|standin/postgres:15|postgres"
   "REDIS_IMAGE|redis:7-alpine|standin/redis:7|redis"
   "MAILPIT_IMAGE|axllent/mailpit:v1.31|standin/mailpit:dev|mailpit"
+  "PROMETHEUS_IMAGE|prom/prometheus:v3.5.0|standin/prometheus:2.42|prometheus"
 )
 
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }
@@ -141,7 +142,7 @@ ensure_base_images() {
       why="stand-in: $official is neither here nor pullable"
     fi
     export "$variable=$chosen"
-    log "$(printf '%-15s %s (%s)' "$variable" "$chosen" "$why")"
+    log "$(printf '%-16s %s (%s)' "$variable" "$chosen" "$why")"
   done
 }
 

@@ -251,6 +251,7 @@ all:
     test_traefik_image: $TRAEFIK_IMAGE
     test_postgres_image: $POSTGRES_IMAGE
     test_redis_image: $REDIS_IMAGE
+    test_prometheus_image: $PROMETHEUS_IMAGE
     app_stack_image_tag: $TAG
   children:
     managers:
@@ -332,7 +333,7 @@ build_images() {
 load_images() {
   local host started=$SECONDS
   local -a images=("app-backend:$TAG" "app-worker:$TAG" "app-frontend:$TAG"
-    "$TRAEFIK_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE")
+    "$TRAEFIK_IMAGE" "$POSTGRES_IMAGE" "$REDIS_IMAGE" "$PROMETHEUS_IMAGE")
   local -A loads=()
   local module
   for module in $(worker_modules); do

@@ -10,13 +10,15 @@
 #     app at its routes, robots.txt, 404 for a missing file), every
 #     container with a healthcheck is healthy, the app's containers run as a user
 #     other than root, no worker module's image has Flask, and scikit-learn is in
-#     the ml module's image only;
+#     the ml module's image only, and Prometheus scrapes the API and every
+#     worker module (each target up in its /api/v1/targets);
 #   - removes the stack and its volumes (`down -v`);
 #   - deploys compose/stack.yaml (with ansible/tests/stack.override.yaml: no
 #     IPVS here) to a one-node Swarm on the same engine, behind the cluster's
 #     Traefik rendered from the traefik role's template, with its network, node
 #     labels and secrets, and fetches the API's health check and the app's page
-#     through Traefik by host name over HTTPS, and HTTP's redirect;
+#     through Traefik by host name over HTTPS, and HTTP's redirect, and that
+#     Prometheus scrapes every task of the API and of each worker module;
 #   - removes what it made there (stacks, volumes, secrets, network, labels,
 #     the Swarm itself when it made it), whatever happened.
 # The private engine stays up for the next run (`make docker-stop` stops it),
@@ -30,7 +32,10 @@ source "$ROOT_DIR/ci/docker-engine.sh"
 
 HEALTH_TIMEOUT="${HEALTH_TIMEOUT:-120}"
 # The services whose processes must not run as root.
-NON_ROOT_SERVICES=(backend worker worker-ml beat flower frontend)
+NON_ROOT_SERVICES=(backend worker worker-ml beat flower frontend prometheus)
+# Seconds Prometheus has to scrape every target once they run (its scrape
+# interval is 15 s: compose/prometheus/).
+SCRAPE_TIMEOUT="${SCRAPE_TIMEOUT:-90}"
 COMPOSE=()
 FAILURES=()
 # The Swarm test: the app's stack and the cluster's Traefik, under names of their own.
@@ -230,6 +235,49 @@ check_compose_backups() {
     COMPOSE_FILE="$ROOT_DIR/compose/compose.yaml:$ROOT_DIR/compose/compose.test.yaml"
 }
 
+# Prometheus's own view: every scrape job (api, worker-default, worker-<module>)
+# has targets, all of them up, in its /api/v1/targets, asked inside its
+# container (it is published nowhere). `check_prometheus_targets CONTAINER LABEL`
+check_prometheus_targets() {
+  local container="$1" label="$2" deadline=$((SECONDS + SCRAPE_TIMEOUT)) report module
+  local -a jobs=(api worker-default)
+  for module in $(worker_modules); do
+    jobs+=("worker-$module")
+  done
+  if [[ -z "$container" ]]; then
+    fail "$label: no Prometheus container"
+    return 0
+  fi
+  while :; do
+    if report="$(docker exec "$container" wget -q -O - http://127.0.0.1:9090/api/v1/targets 2>&1 |
+      python3 -c '
+import json, sys
+expected = set(sys.argv[1:])
+try:
+    targets = json.load(sys.stdin)["data"]["activeTargets"]
+except ValueError as exc:
+    sys.exit(f"no answer from /api/v1/targets ({exc})")
+found = {}
+for target in targets:
+    found.setdefault(target["labels"]["job"], []).append(target)
+bad = [f"{job}: no target" for job in sorted(expected - found.keys())]
+bad += ["%s: %s %s %s" % (job, t["scrapeUrl"], t["health"], t["lastError"])
+        for job, ts in sorted(found.items()) for t in ts if t["health"] != "up"]
+if bad:
+    sys.exit("; ".join(bad))
+print(" ".join(f"{job}:{len(ts)}" for job, ts in sorted(found.items())))
+' "${jobs[@]}" 2>&1)"; then
+      log "$label: Prometheus scrapes every target, all up (job:targets $report)"
+      return 0
+    fi
+    if ((SECONDS >= deadline)); then
+      fail "$label: Prometheus's targets not all up within ${SCRAPE_TIMEOUT}s: $report"
+      return 0
+    fi
+    sleep 3
+  done
+}
+
 # --- the Swarm stack ---------------------------------------------------------------
 
 # Redis holds counters of the rate limits after requests that count (a login):
@@ -361,6 +409,7 @@ deploy_swarm_stacks() {
     BACKEND_IMAGE="$BACKEND_IMAGE" WORKER_IMAGE="$WORKER_IMAGE" \
     FRONTEND_IMAGE="$FRONTEND_IMAGE" \
     POSTGRES_IMAGE="${POSTGRES_IMAGE:-postgres:15}" REDIS_IMAGE="${REDIS_IMAGE:-redis:7-alpine}" \
+    PROMETHEUS_IMAGE="${PROMETHEUS_IMAGE:-prom/prometheus:v3.5.0}" \
     BACKEND_REPLICAS=1 FRONTEND_REPLICAS=1 WEB_CONCURRENCY=1 \
     docker stack deploy --resolve-image never \
     -c "$ROOT_DIR/compose/stack.yaml" -c "$ROOT_DIR/ansible/tests/stack.override.yaml" \
@@ -464,6 +513,9 @@ check_swarm_stack() {
   if wait_for_swarm_stacks; then
     log "Swarm: every service running in $((SECONDS - phase))s"
     check_swarm_routes
+    check_prometheus_targets \
+      "$(docker ps -q --filter "label=com.docker.swarm.service.name=${SWARM_STACK}_prometheus" | head -n 1)" \
+      "Swarm"
     check_backup_round_trip "Swarm" swarm_sql BACKUP_TARGET=swarm STACK_NAME="$SWARM_STACK"
   fi
   remove_swarm_stack
@@ -559,6 +611,7 @@ main() {
   check_rate_limits_in_redis
   check_health
   check_non_root
+  check_prometheus_targets "$(containers_of prometheus | head -n 1)" "compose"
   check_worker_images
 
   if ((${#FAILURES[@]})); then

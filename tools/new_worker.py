@@ -12,7 +12,8 @@ of its kinds, with its own dependencies, on its own queue (docs/development.md,
 - backend/app/kinds/<name>.py: its kinds' declaration (a sample kind, <name>.echo),
   listed in backend/app/kinds/project.py;
 - its service in the compose files, the Swarm stack and `make dev`'s Procfile,
-  and its place in the workspace (pyproject.toml).
+  its scrape job in Prometheus's two configs (compose/prometheus/), and its place
+  in the workspace (pyproject.toml).
 
 Then `make lock`, and it works: `make dev` runs it, `make test` tests it.
 The standard library only, like tools/new_project.py.
@@ -39,7 +40,12 @@ SERVICES = {
     "stack.yaml.tmpl": "compose/stack.yaml",
     "stack.override.yaml.tmpl": "ansible/tests/stack.override.yaml",
     "Procfile.dev.tmpl": "scripts/Procfile.dev",
+    "prometheus.yml.tmpl": "compose/prometheus/prometheus.yml",
+    "prometheus.stack.yml.tmpl": "compose/prometheus/stack.yml",
 }
+# The Swarm config made from compose/prometheus/stack.yml: a config cannot change
+# once deployed, so its name's suffix goes up with each change.
+STACK_CONFIG_NAME = re.compile(r"(_prometheus_config_v)(\d+)\b")
 
 
 class Refused(Exception):
@@ -93,6 +99,10 @@ def planned(name: str, root: Path) -> dict[Path, str]:
         at = text.rindex("\n", 0, at) + 1  # the start of the marker's line
         added = render((TEMPLATE / "services" / snippet).read_text(), name)
         files[root / service_file] = text[:at] + added + text[at:]
+    stack = root / "compose/stack.yaml"
+    files[stack] = STACK_CONFIG_NAME.sub(
+        lambda match: f"{match.group(1)}{int(match.group(2)) + 1}", files[stack], count=1
+    )
     files[root / "backend/app/kinds/project.py"] = _listed(
         (root / "backend/app/kinds/project.py").read_text(), name
     )

@@ -1,7 +1,8 @@
 """make new-worker (tools/new_worker.py), in a copy of this checkout: the module it
 writes passes its own tests in its own environment (after `make lock`'s uv lock),
 type-checks and lints, its kind is declared and accepted by the API's model, and
-its service is in every compose file, the stack and make dev's Procfile."""
+its service is in every compose file, the stack, make dev's Procfile and
+Prometheus's configs."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 import yaml
 
 from tests.ops.project.conftest import REPO_DIR, VENV_DIR, base_env, run
+from tests.utils.prometheus import promtool
 
 # A tool run end to end: make test-tools, not make test (scripts/test.sh).
 pytestmark = pytest.mark.tools
@@ -106,6 +108,39 @@ def test_module_service_is_in_each_compose_file(project: Path, path: str) -> Non
     services = yaml.load((project / path).read_text(), Loader=ComposeLoader)["services"]  # noqa: S506
     assert "worker-nlp" in services
     assert "worker-ml" in services  # the others stay
+
+
+def test_module_is_scraped_by_prometheus(project: Path) -> None:
+    """A job of its own in both configs, which promtool accepts; the Swarm
+    config's name changes with its file (a deployed config cannot change)."""
+    folder = project / "compose/prometheus"
+    for config, target in [
+        ("prometheus.yml", {"static_configs": [{"targets": ["worker-nlp:9540"]}]}),
+        (
+            "stack.yml",
+            {
+                "dns_sd_configs": [
+                    {
+                        "names": ["tasks.worker-nlp"],
+                        "type": "A",
+                        "port": 9540,
+                        "refresh_interval": "15s",
+                    }
+                ]
+            },
+        ),
+    ]:
+        jobs = {
+            job.pop("job_name"): job
+            for job in yaml.safe_load((folder / config).read_text())["scrape_configs"]
+        }
+        assert jobs["worker-nlp"] == target
+        assert "worker-ml" in jobs
+    result = promtool("check", "config", "prometheus.yml", "stack.yml", cwd=folder)
+    assert result.returncode == 0, result.stdout + result.stderr
+    stack = (project / "compose/stack.yaml").read_text()
+    assert "_prometheus_config_v2\n" in stack
+    assert "_prometheus_config_v1" not in stack
 
 
 def test_module_runs_in_make_dev(project: Path) -> None:
