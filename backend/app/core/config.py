@@ -183,9 +183,10 @@ class Settings(BaseSettings):
     WORKER_READY_FILE: Path | None = None
     # The port on which each worker node serves its Prometheus metrics
     # (app/workers/metrics.py); 0: none. The images set 9540; natively, each worker
-    # module of `make dev` needs its own.
+    # module of `make dev` needs its own. This machine only unless the address says
+    # otherwise (the images listen on every interface of their container).
     WORKER_METRICS_PORT: int = Field(default=0, ge=0, le=65535)
-    WORKER_METRICS_HOST: str = "0.0.0.0"  # noqa: S104 (a container's interface)
+    WORKER_METRICS_HOST: str = "127.0.0.1"
     # Finished jobs older than this are deleted by the periodic clean-up.
     JOBS_RETENTION_DAYS: int = Field(default=30, ge=1)
     EMAIL_MAX_RETRIES: int = Field(default=5, ge=0)

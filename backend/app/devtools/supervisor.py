@@ -156,9 +156,12 @@ class Process:
 
     @property
     def watched(self) -> bool:
-        """Whether it runs under watchfiles, which restarts its program on change."""
-        program = shlex.split(self.command)[0]
-        return os.path.basename(program) == "watchfiles"
+        """Whether it runs under watchfiles, which restarts its program on change
+        (after `env NAME=value...`, if the line starts so)."""
+        words = shlex.split(self.command)
+        if words and words[0] == "env":
+            words = list(itertools.dropwhile(lambda word: "=" in word, words[1:]))
+        return bool(words) and os.path.basename(words[0]) == "watchfiles"
 
     def ask_to_stop(self) -> None:
         """SIGTERM to the program alone: it stops its own children (Celery its pool,

@@ -15,6 +15,9 @@ import time
 from flask import Flask, Response, g, request
 
 logger = logging.getLogger("app.access")
+# Prometheus's scrapes of /metrics (app/web/metrics.py), every 15 s from each
+# Prometheus: left out, they would be most of a quiet API's log.
+SCRAPE_ENDPOINT = "metrics"
 
 
 def _start() -> None:
@@ -22,6 +25,8 @@ def _start() -> None:
 
 
 def _log(response: Response) -> Response:
+    if request.endpoint == SCRAPE_ENDPOINT:
+        return response
     started = g.get("access_started")
     route = request.url_rule.rule if request.url_rule is not None else "unmatched"
     duration_ms = round((time.perf_counter() - started) * 1000, 1) if started else None

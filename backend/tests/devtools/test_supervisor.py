@@ -92,9 +92,12 @@ def test_stops_in_order_with_sigterm_and_exits_0(tmp_path: Path) -> None:
     assert "stopped in" in output
 
 
-def test_watchfiles_program_gets_sigterm_and_watchfiles_says_nothing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("prefix", ["", "env WORKER_METRICS_PORT=0 "])
+def test_watchfiles_program_gets_sigterm_and_watchfiles_says_nothing(
+    tmp_path: Path, prefix: str
+) -> None:
     program = stand_in(tmp_path, "worker")
-    procfile = f'worker: {WATCHFILES} --verbosity warning "{program}" {tmp_path / "src"}\n'
+    procfile = f'worker: {prefix}{WATCHFILES} --verbosity warning "{program}" {tmp_path / "src"}\n'
     (tmp_path / "src").mkdir()
     run = supervise(tmp_path, procfile, "worker")
     output = interrupt_when(run, "worker up")

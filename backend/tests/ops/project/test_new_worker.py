@@ -145,7 +145,7 @@ def test_module_is_scraped_by_prometheus(project: Path) -> None:
 
 def test_module_runs_in_make_dev(project: Path) -> None:
     procfile = (project / "scripts/Procfile.dev").read_text()
-    assert "worker-nlp: env WORKER_METRICS_HOST=127.0.0.1 WORKER_METRICS_PORT=0 " in procfile
+    assert "worker-nlp: env WORKER_METRICS_PORT=0 " in procfile
     assert "../.venv-nlp/bin/watchfiles" in procfile
     assert "-A worker_nlp.main worker" in procfile
     assert '"worker-nlp"' in (project / "pyproject.toml").read_text()
