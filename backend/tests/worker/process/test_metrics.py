@@ -39,7 +39,8 @@ def broker(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
 
 
 @pytest.fixture(scope="module")
-def metrics_url() -> str:
+def metrics_url(broker: Broker) -> str:
+    # A port for each broker's worker: the previous one may still be stopping.
     return f"http://127.0.0.1:{free_port()}/metrics"
 
 

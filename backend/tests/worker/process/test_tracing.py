@@ -30,7 +30,7 @@ from tests.utils.worker import (
 )
 
 # A Redis database of these tests' own.
-REDIS_DB = 9
+REDIS_DB = 7
 SLUG = "tracing-test"
 
 
