@@ -13,10 +13,26 @@ PRINTABLE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 MAX_PAGE = 100
 
 
+# The documents' pattern for text that must not be blank: printable, with at least
+# one character that is not whitespace. The check itself is the service's, whose
+# answer says "Must not be blank" (a pattern's would name the wrong fault).
+_CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+NOT_BLANK = rf"^[^{_CONTROL}]*[^{_CONTROL}\s][^{_CONTROL}]*$"
+
+
 def printable(*, min_length: int = 0, max_length: int) -> StringConstraints:
     """Printable text between the two lengths (in characters), for
     `Annotated[str, printable(...)]`."""
     return StringConstraints(min_length=min_length, max_length=max_length, pattern=PRINTABLE)
+
+
+def not_blank(*, max_length: int) -> tuple[StringConstraints, Any]:
+    """Printable text with something besides whitespace, for
+    `Annotated[str, *not_blank(...)]`: the documents say so, so that a client (or a
+    generator of valid requests) never sends what the service refuses."""
+    return printable(min_length=1, max_length=max_length), Field(
+        json_schema_extra={"pattern": NOT_BLANK}
+    )
 
 
 def _integral(value: Any) -> Any:

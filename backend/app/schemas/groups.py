@@ -8,9 +8,9 @@ from pydantic import AfterValidator, Field
 
 from app.services.permissions import ALL_PERMISSIONS, Permission
 
-from .common import Input, Output, Page, printable
+from .common import Input, Output, Page, not_blank, printable
 
-Name = Annotated[str, printable(min_length=1, max_length=100)]
+Name = Annotated[str, *not_blank(max_length=100)]
 Description = Annotated[str, printable(max_length=1000)]
 
 

@@ -7,9 +7,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-from .common import Input, Output, Page, printable
+from .common import Input, Output, Page, not_blank, printable
 
-Title = Annotated[str, printable(min_length=1, max_length=255)]
+Title = Annotated[str, *not_blank(max_length=255)]
 Description = Annotated[str, printable(max_length=10_000)]
 
 
