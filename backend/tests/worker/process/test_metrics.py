@@ -120,14 +120,18 @@ def test_worker_metrics_count_jobs_by_outcome_and_show_waiting_ones(
     for job in slow:
         assert wait_for_job(api, runner_headers, job["id"], worker=worker)["state"] == "cancelled"
 
-    def settled() -> dict[tuple[str, frozenset[tuple[str, str]]], float] | None:
-        found = scrape(metrics_url)
-        return found if tasks(found, "received") - tasks(before, "received") == 6 else None
+    # The cancelled ones that never started were not timed.
+    duration = ("worker_task_duration_seconds_count", frozenset({("kind", "demo")}))
 
-    after = wait_until(settled, timeout=20, what="6 jobs received")
+    def settled() -> dict[tuple[str, frozenset[tuple[str, str]]], float] | None:
+        # A job's row says "cancelled" before its task returns and is counted: wait
+        # for all six to arrive and the four that ran to end.
+        found = scrape(metrics_url)
+        received = tasks(found, "received") - tasks(before, "received")
+        ended = found.get(duration, 0.0) - before.get(duration, 0.0)
+        return found if (received, ended) == (6, 4) else None
+
+    after = wait_until(settled, timeout=20, what="6 jobs received and 4 ended")
     wait_until(lambda: depth(scrape(metrics_url), "jobs") == 0, timeout=20, what="an empty queue")
     for state, count in (("succeeded", 1), ("failed", 1), ("cancelled", 2), ("retried", 0)):
         assert tasks(after, state) - tasks(before, state) == count, state
-    # The cancelled ones that never started were not timed.
-    duration = ("worker_task_duration_seconds_count", frozenset({("kind", "demo")}))
-    assert after[duration] - before.get(duration, 0.0) == 4
