@@ -224,13 +224,20 @@ def send(pid: int, signum: signal.Signals) -> None:
 
 
 def group_alive(pgid: int) -> bool:
+    """Whether a process of group `pgid` still runs. Zombies do not: an orphan
+    (multiprocessing's resource tracker, say) waits there for init to reap it,
+    which in a container may take a while or never happen."""
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    for process in psutil.process_iter(["status"]):
+        with contextlib.suppress(psutil.Error, OSError):
+            if process.info["status"] != psutil.STATUS_ZOMBIE and os.getpgid(process.pid) == pgid:
+                return True
+    return False
 
 
 def send_group(pgid: int, signum: signal.Signals) -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from app.core.config import REPO_DIR
 from app.devtools.ports import free_port
-from app.devtools.supervisor import parse_procfile
+from app.devtools.supervisor import group_alive, parse_procfile
 
 WATCHFILES = Path(sys.executable).parent / "watchfiles"
 # A stand-in program: says it is up, and on a signal records which one and exits.
@@ -169,3 +169,22 @@ def test_a_failed_setup_shows_its_output_and_stops_everything(tmp_path: Path) ->
     # The process that needed it never started; the other one (up by then) was stopped.
     assert "api up" not in output
     assert (tmp_path / "signals.log").read_text() == "frontend SIGTERM\n"
+
+
+def test_a_group_whose_last_process_is_a_zombie_has_stopped() -> None:
+    # A process of a session of its own that has exited but is not yet reaped: its
+    # group still "exists" for kill(), yet nothing in it runs.
+    process = subprocess.Popen(["sleep", "30"], start_new_session=True)
+    try:
+        assert group_alive(process.pid)
+        os.kill(process.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{process.pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z":
+            assert time.monotonic() < deadline, "the process never became a zombie"
+            time.sleep(0.01)
+        os.killpg(process.pid, 0)  # the group is still there
+        assert not group_alive(process.pid)
+    finally:
+        process.kill()
+        process.wait()
+    assert not group_alive(process.pid)

@@ -26,6 +26,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.core.config import BACKEND_DIR, REPO_DIR, Settings
+from app.devtools.supervisor import group_alive
 from app.queue import TaskQueue
 from app.runtime import Runtime
 from app.services.email import EmailSender
@@ -169,7 +170,7 @@ class Worker:
         self.process.wait(timeout=STOP_TIMEOUT)
         # The pool children die with the group; wait until none is left.
         wait_until(
-            lambda: not _group_alive(self.process.pid),
+            lambda: not group_alive(self.process.pid),
             timeout=STOP_TIMEOUT,
             what=f"the processes of worker {self.name} to end",
         )
@@ -199,19 +200,6 @@ class Worker:
 def workers_since(moment: float) -> list[Worker]:
     """The workers still running, or started since `moment` (time.monotonic())."""
     return [w for w in STARTED if w.process.poll() is None or w.started_at >= moment]
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether a process of group `pgid` still runs (zombies waiting to be reaped don't)."""
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            # "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after it.
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            return True
-    return False
 
 
 def start_worker(
