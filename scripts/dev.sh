@@ -199,12 +199,16 @@ native_dev() {
     banner+=(--banner "$line")
   done
   # The database is prepared (migrations, the first superuser) while the proxy,
-  # the frontend and the mail sink start; what uses it starts after. Of its log,
-  # only what it changed.
+  # the frontend and the mail sink start, and the API imports its code (it serves
+  # once that is done); what else uses it starts after. Of its log, only what it
+  # changed.
   local setup=(--setup "prestart=python -m app prestart"
     --show-setup "Running upgrade|created first superuser")
   for process in "${processes[@]}"; do
-    case "$process" in api | worker | worker-* | flower) setup+=(--after-setup "$process") ;; esac
+    case "$process" in
+      api) setup+=(--during-setup "$process") ;;
+      worker | worker-* | flower) setup+=(--after-setup "$process") ;;
+    esac
   done
   exec python -m app.devtools.supervisor --procfile "$ROOT_DIR/scripts/Procfile.dev" \
     --cwd "$ROOT_DIR/backend" --started "$DEV_STARTED" "${setup[@]}" "${ready[@]}" \

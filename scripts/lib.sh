@@ -124,6 +124,12 @@ ensure_uv() {
 # Bring the environment ENV in line with uv.lock (a no-op when it already is):
 # `uv_sync ENV UV_SYNC_ARGS...`. --frozen: the lock is the truth; changing a
 # dependency is `make lock`, which lint then checks.
+#
+# The libraries are compiled to bytecode as they are installed: with
+# PYTHONDONTWRITEBYTECODE set, Python would otherwise compile them again at every
+# start (the API's imports: 3.9 s instead of 1.2 s). Compiling looks at the whole
+# environment (0.5 s even when nothing changed), so it runs only when what is
+# installed may have changed: a new environment, the lock or a pyproject.toml.
 uv_sync() {
   local venv="$1"
   shift
@@ -131,8 +137,12 @@ uv_sync() {
   if [[ ! -x "$venv/bin/python" ]]; then
     log "creating the environment ${venv#"$ROOT_DIR"/}"
   fi
+  local stamp="$venv/.compiled" want compile=()
+  want="$(cat "$ROOT_DIR/uv.lock" "$ROOT_DIR"/pyproject.toml "$ROOT_DIR"/*/pyproject.toml | cksum) $*"
+  [[ -f "$stamp" && "$(<"$stamp")" == "$want" ]] || compile=(--compile-bytecode)
   (cd "$ROOT_DIR" && UV_PROJECT_ENVIRONMENT="$venv" "$UV" sync --quiet --frozen \
-    --python "$PYTHON" "$@")
+    --python "$PYTHON" "${compile[@]}" "$@")
+  [[ -f "$stamp" && "$(<"$stamp")" == "$want" ]] || printf '%s\n' "$want" >"$stamp"
 }
 
 # The development environment: the backend and the default worker module with

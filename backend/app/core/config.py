@@ -28,7 +28,6 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
-from sqlalchemy.engine import make_url
 
 from app.core import passwords
 
@@ -327,6 +326,10 @@ class Settings(BaseSettings):
                 f"{MIN_PASSWORD_LENGTH} characters and hard to guess (not a common "
                 "password; no repeats, sequences or common words alone)"
             )
+        # Imported here: the settings are read where SQLAlchemy is not otherwise
+        # needed (the API server's parent process, the dev tools).
+        from sqlalchemy.engine import make_url
+
         db_password = make_url(self.DATABASE_URL).password
         if not self.DATABASE_URL.startswith("sqlite") and (
             db_password is None or str(db_password) in EXAMPLE_SECRETS

@@ -3,7 +3,8 @@ the foreground, says when they all answer, and stops them in order.
 
     python -m app.devtools.supervisor --procfile FILE [--cwd DIR]
         [--ready LABEL=URL]... [--ping PROCESS=NODE]... [--banner LABEL=VALUE]...
-        [--setup LABEL=COMMAND [--after-setup PROCESS]... [--show-setup REGEX]]
+        [--setup LABEL=COMMAND [--after-setup PROCESS]... [--during-setup PROCESS]...
+         [--show-setup REGEX]]
         [--started EPOCH] PROCESS...
 
 - Each process runs in a session of its own, so that Ctrl-C reaches this manager
@@ -13,9 +14,12 @@ the foreground, says when they all answer, and stops them in order.
   ping. Meanwhile one line says what is still starting, whenever that changes;
   then the banner, and how long the start took (since --started, when given).
 - A setup command (the database's migrations) runs while the processes that do
-  not need it start; those named --after-setup start once it has succeeded. Of
-  its output, only the lines matching --show-setup are shown, all of it if it
-  fails (which stops everything).
+  not need it start; those named --after-setup start once it has succeeded.
+  Those named --during-setup start at once but wait for it before they serve:
+  their environment's SETUP_DONE_FILE names a file that appears once it has
+  succeeded (the API imports its code meanwhile: app/web/server.py). Of its
+  output, only the lines matching --show-setup are shown, all of it if it fails
+  (which stops everything).
 - Ctrl-C (or SIGTERM) stops the processes in this order, each tier at once and
   each process given STOP_TIMEOUT seconds: the proxy and the frontend (nothing
   new comes in), then the API and Flower, then the workers (their jobs finish),
@@ -37,9 +41,11 @@ import itertools
 import os
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -127,12 +133,12 @@ class Process:
     reader: threading.Thread | None = None
     _group_asked: bool = False
 
-    def start(self, cwd: Path, output: Output) -> None:
+    def start(self, cwd: Path, output: Output, env: dict[str, str] | None = None) -> None:
         # exec: the shell becomes the program, which then gets the signals.
         self.popen = subprocess.Popen(  # noqa: S603 (the Procfile is the project's own)
             ["/bin/sh", "-c", f"exec {self.command}"],
             cwd=cwd,
-            env=os.environ | {"PYTHONUNBUFFERED": "1"},
+            env=os.environ | {"PYTHONUNBUFFERED": "1"} | (env or {}),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -313,7 +319,12 @@ class Setup:
     command: str
     show: re.Pattern[str] | None = None
     after: set[str] = field(default_factory=set)
+    during: set[str] = field(default_factory=set)
     popen: subprocess.Popen[bytes] | None = None
+    # Appears once the command has succeeded (SETUP_DONE_FILE of those `during`).
+    done_file: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="dev-setup-")) / "done"
+    )
 
     def run(self, cwd: Path) -> tuple[int, list[str]]:
         self.popen = subprocess.Popen(  # noqa: S603 (the project's own command)
@@ -374,6 +385,8 @@ class Supervisor:
             if self.setup is not None:
                 self.setup.stop()
             self.stop_all()
+            if self.setup is not None:
+                shutil.rmtree(self.setup.done_file.parent, ignore_errors=True)
         return 1 if failed is not None or self._setup_failed else 0
 
     def _start(self, processes: list[Process]) -> None:
@@ -381,7 +394,10 @@ class Supervisor:
             if self._stop.is_set():
                 return
             for process in processes:
-                process.start(self.cwd, self.output)
+                env = None
+                if self.setup is not None and process.name in self.setup.during:
+                    env = {"SETUP_DONE_FILE": str(self.setup.done_file)}
+                process.start(self.cwd, self.output, env)
 
     def _run_setup(self, setup: Setup) -> None:
         code, lines = setup.run(self.cwd)
@@ -395,6 +411,7 @@ class Supervisor:
             self._setup_failed = True
             self._stop.set()
             return
+        setup.done_file.touch()
         self._start([p for p in self.processes if p.name in setup.after])
 
     def _on_signal(self, signum: int, frame: object) -> None:
@@ -474,6 +491,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--banner", type=pair, action="append", default=[], metavar="LABEL=VALUE")
     parser.add_argument("--setup", type=pair, metavar="LABEL=COMMAND")
     parser.add_argument("--after-setup", action="append", default=[], metavar="PROCESS")
+    parser.add_argument("--during-setup", action="append", default=[], metavar="PROCESS")
     parser.add_argument("--show-setup", type=re.compile, metavar="REGEX")
     parser.add_argument("--started", type=float, metavar="EPOCH", help="when the start began")
     parser.add_argument("names", nargs="+", metavar="PROCESS")
@@ -489,7 +507,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup = None
     if args.setup is not None:
         label, command = args.setup
-        setup = Setup(label, command, show=args.show_setup, after=set(args.after_setup))
+        setup = Setup(
+            label,
+            command,
+            show=args.show_setup,
+            after=set(args.after_setup),
+            during=set(args.during_setup),
+        )
     supervisor = Supervisor(
         processes,
         cwd=args.cwd,

@@ -11,6 +11,11 @@ docs/performance.md. Granian's own lines go through the app's logging
 request (app/web/access_log.py, WEB_ACCESS_LOG) with the route and request id,
 which granian does not know.
 
+Under `make dev`, the server starts while the database is being prepared: its
+worker imports the app meanwhile, and serves once SETUP_DONE_FILE appears
+(app/devtools/supervisor.py's --during-setup), so no request meets a schema
+half migrated.
+
 With METRICS_ENABLED, this process prepares the directory in which the workers
 write their metrics (app/core/metrics.py), empty, before it starts them: each
 scrape of /metrics, whichever worker answers it, sums them all.
@@ -22,7 +27,9 @@ import argparse
 import logging
 import multiprocessing
 import os
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from granian import Granian
 from granian.constants import Interfaces
@@ -32,10 +39,14 @@ from app.core import metrics
 from app.core.config import Settings, get_settings
 from app.core.logging import configure_logging
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 logger = logging.getLogger("app.web.server")
 
 APP_DIR = Path(__file__).resolve().parents[1]
 TARGET = "app.web.application:create_app"
+SETUP_TARGET = "app.web.server:create_app_after_setup"
 # Seconds a worker gets to finish its requests on shutdown or reload before it
 # is killed: Swarm's and compose's stop grace period is 10 s by default.
 KILL_TIMEOUT = 8
@@ -86,10 +97,21 @@ def announce_rate_limits(settings: Settings, processes: int) -> None:
         logger.info("rate limits: counted in memory (one server process)")
 
 
+def create_app_after_setup() -> Flask:
+    """The app, returned to the worker once SETUP_DONE_FILE exists."""
+    from app.web.application import create_app  # in the worker only
+
+    app = create_app()
+    done = Path(os.environ["SETUP_DONE_FILE"])
+    while not done.exists():
+        time.sleep(0.05)
+    return app
+
+
 def build(settings: Settings, *, host: str, port: int, reload: bool = False) -> MPServer | MTServer:
     check(settings)
     return Granian(
-        TARGET,
+        SETUP_TARGET if os.environ.get("SETUP_DONE_FILE") else TARGET,
         factory=True,
         address=host,
         port=port,

@@ -156,6 +156,30 @@ def test_setup_runs_before_the_processes_that_need_it(tmp_path: Path) -> None:
     assert "noise" not in output
 
 
+def test_a_process_during_setup_starts_at_once_and_learns_when_it_is_done(
+    tmp_path: Path,
+) -> None:
+    # "api" starts before the setup's mark exists, is told the file that says it
+    # is done, and sees that file only once the mark is there.
+    mark = tmp_path / "migrated"
+    setup = f"sh -c 'sleep 1; touch {mark}'"
+    waits = (
+        f"test ! -e {mark} && echo started early"
+        f' && while ! test -e "$SETUP_DONE_FILE"; do sleep 0.05; done'
+        f" && test -e {mark} && exec {stand_in(tmp_path, 'api')}"
+    )
+    procfile = f"api: sh -c '{waits}'\nworker: {stand_in(tmp_path, 'worker')}\n"
+    run = supervise(
+        tmp_path, procfile, "--setup", f"prestart={setup}", "--during-setup", "api",
+        "--after-setup", "worker", "api", "worker",
+    )  # fmt: skip
+    output = interrupt_when(run, "api up", "worker up")
+    assert run.returncode == 0, output
+    lines = output.splitlines()
+    assert "api      | started early" in lines
+    assert lines.index("api      | started early") < lines.index("api      | api up")
+
+
 def test_a_failed_setup_shows_its_output_and_stops_everything(tmp_path: Path) -> None:
     procfile = f"api: {stand_in(tmp_path, 'api')}\nfrontend: {stand_in(tmp_path, 'frontend')}\n"
     run = supervise(

@@ -136,3 +136,46 @@ def wait_for(check: Callable[[], str | None], *, timeout: float) -> str:
             return found
         time.sleep(0.2)
     raise AssertionError(f"nothing within {timeout} s (last: {check()!r})")
+
+
+def test_server_started_during_setup_serves_once_the_setup_is_done(tmp_path: Path) -> None:
+    """make dev starts the API while the database is prepared (SETUP_DONE_FILE):
+    nothing is answered until the file says that is done."""
+    done = tmp_path / "setup-done"
+    port = free_port()
+    env = {
+        **os.environ,
+        "ENV_FILE": "/dev/null",
+        "ENVIRONMENT": "local",
+        "SECRET_KEY": "setup-test-secret-key-long-enough-for-hs256",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db",
+        "SETUP_DONE_FILE": str(done),
+    }
+    command = [sys.executable, "-m", "app.web.server", "--host", "127.0.0.1"]
+    server = subprocess.Popen(
+        [*command, "--port", str(port)],
+        cwd=BACKEND_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/api/v1/utils/health-check/"
+
+    def answer() -> str | None:
+        try:
+            return str(requests.get(url, timeout=1).status_code)
+        except requests.RequestException:
+            return None
+
+    try:
+        # Long enough for the worker to import the app and serve, were it not waiting.
+        deadline = time.monotonic() + 6
+        while time.monotonic() < deadline:
+            assert answer() is None
+            time.sleep(0.2)
+        done.touch()
+        assert wait_for(answer, timeout=30) == "200"
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=15)
