@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -17,10 +15,10 @@ import requests
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from app.devtools.ports import free_port
 from app.models import User
 from app.runtime import Runtime
 from tests.utils.apps import app_with_settings
+from tests.utils.server import api_server
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
@@ -137,34 +135,19 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     directory.mkdir()
     # Left by an earlier run: the server must start from an empty directory.
     (directory / "counter_999999.db").write_bytes(b"stale")
-    port = free_port()
     env = {
-        **os.environ,
-        "ENV_FILE": "/dev/null",
         "DATABASE_URL": f"sqlite:///{tmp_path}/db",
         "WEB_CONCURRENCY": "2",
         "WEB_ACCESS_LOG": "false",
         "PROMETHEUS_MULTIPROC_DIR": str(directory),
     }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.web.server", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=BACKEND_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with api_server(env=env) as (base, process):
         # Each process makes its files as it loads the app.
         deadline = time.monotonic() + 60
         while len(worker_pids(directory, "gauge_livesum")) < 2 or not answers(base):
             assert time.monotonic() < deadline and process.poll() is None, "no server"
             time.sleep(0.2)
         yield base, directory
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=20)
 
 
 def answers(base: str) -> bool:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -17,8 +16,8 @@ import pytest
 import requests
 
 from app.core.config import Settings
-from app.devtools.ports import free_port
 from app.web.server import announce_rate_limits, build
+from tests.utils.server import api_server
 
 BACKEND_DIR = Path(__file__).resolve().parents[2]
 
@@ -93,40 +92,25 @@ def test_reloading_server_serves_the_edited_code(tmp_path: Path) -> None:
     shutil.copytree(
         BACKEND_DIR / "app", tmp_path / "app", ignore=shutil.ignore_patterns("__pycache__")
     )
-    port = free_port()
     env = {
-        **os.environ,
         "PYTHONPATH": str(tmp_path),
-        "ENV_FILE": "/dev/null",
         "ENVIRONMENT": "local",
         "SECRET_KEY": "reload-test-secret-key-long-enough-for-hs256",
         "DATABASE_URL": f"sqlite:///{tmp_path}/db",
     }
-    command = [sys.executable, "-m", "app.web.server", "--reload", "--host", "127.0.0.1"]
-    server = subprocess.Popen(
-        [*command, "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/api/v1/openapi.json"
+    with api_server("--reload", env=env, cwd=tmp_path) as (base, _):
+        url = f"{base}/api/v1/openapi.json"
 
-    def title() -> str | None:
-        try:
-            return str(requests.get(url, timeout=2).json()["info"]["title"])
-        except (requests.RequestException, ValueError):
-            return None
+        def title() -> str | None:
+            try:
+                return str(requests.get(url, timeout=2).json()["info"]["title"])
+            except (requests.RequestException, ValueError):
+                return None
 
-    try:
         assert wait_for(title, timeout=30) == "Full Stack Flask API"
         module = tmp_path / "app/web/api/__init__.py"
         module.write_text(module.read_text().replace('f"{title} API"', 'f"{title} API, edited"'))
         assert wait_for(lambda: (t := title()) and "edited" in t and t, timeout=30)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
 
 
 def wait_for(check: Callable[[], str | None], *, timeout: float) -> str:
@@ -142,33 +126,22 @@ def test_server_started_during_setup_serves_once_the_setup_is_done(tmp_path: Pat
     """make dev starts the API while the database is prepared (SETUP_DONE_FILE):
     nothing is answered until the file says that is done."""
     done = tmp_path / "setup-done"
-    port = free_port()
     env = {
-        **os.environ,
-        "ENV_FILE": "/dev/null",
         "ENVIRONMENT": "local",
         "SECRET_KEY": "setup-test-secret-key-long-enough-for-hs256",
         "DATABASE_URL": f"sqlite:///{tmp_path}/db",
         "SETUP_DONE_FILE": str(done),
     }
-    command = [sys.executable, "-m", "app.web.server", "--host", "127.0.0.1"]
-    server = subprocess.Popen(
-        [*command, "--port", str(port)],
-        cwd=BACKEND_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/api/v1/utils/health-check/"
+    with api_server(env=env) as (base, _):
 
-    def answer() -> str | None:
-        try:
-            return str(requests.get(url, timeout=1).status_code)
-        except requests.RequestException:
-            return None
+        def answer() -> str | None:
+            try:
+                return str(
+                    requests.get(f"{base}/api/v1/utils/health-check/", timeout=1).status_code
+                )
+            except requests.RequestException:
+                return None
 
-    try:
         # Long enough for the worker to import the app and serve, were it not waiting.
         deadline = time.monotonic() + 6
         while time.monotonic() < deadline:
@@ -176,6 +149,3 @@ def test_server_started_during_setup_serves_once_the_setup_is_done(tmp_path: Pat
             time.sleep(0.2)
         done.touch()
         assert wait_for(answer, timeout=30) == "200"
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=15)
