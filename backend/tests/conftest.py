@@ -12,15 +12,14 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.db import Base, migrate
+from app.db import migrate
 from app.models import User
 from app.runtime import Runtime
 from app.web import create_app
-from tests.utils.databases import available_backends, throwaway_database
+from tests.utils.databases import available_backends, empty_tables, throwaway_database
 from tests.utils.factories import auth_headers, make_user
 
 # `make test`'s closing summary (TEST_SUMMARY_FILE).
@@ -85,10 +84,7 @@ def db(runtime: Runtime) -> Iterator[Session]:
     """A session for arranging and checking data; every table is emptied afterwards."""
     session = runtime.session_factory()
     yield session
-    session.rollback()
-    for table in reversed(Base.metadata.sorted_tables):
-        session.execute(delete(table))
-    session.commit()
+    empty_tables(session)
     session.close()
 
 

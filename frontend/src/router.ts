@@ -88,6 +88,12 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Group', permissions: ['groups:read'] },
   },
   {
+    path: '/admin/audit',
+    name: 'admin-audit',
+    component: () => import('@/pages/admin/AuditLogPage.vue'),
+    meta: { title: 'Audit log', permissions: ['audit:read'] },
+  },
+  {
     path: '/settings',
     name: 'settings',
     component: () => import('@/pages/SettingsPage.vue'),

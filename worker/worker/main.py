@@ -15,7 +15,14 @@ from celery.signals import worker_ready
 
 from app.core.config import Settings, get_settings
 from app.kinds import default
-from app.queue import EMAIL_QUEUE, MAINTENANCE_QUEUE, PURGE_EXPIRED, RECOVER_PASSWORD, SEND_EMAIL
+from app.queue import (
+    EMAIL_QUEUE,
+    MAINTENANCE_QUEUE,
+    PURGE_AUDIT_EVENTS,
+    PURGE_EXPIRED,
+    RECOVER_PASSWORD,
+    SEND_EMAIL,
+)
 from app.workers import WorkerCelery, create_worker_app
 
 from .jobs import run_demo
@@ -36,6 +43,7 @@ def module_config(settings: Settings) -> dict[str, Any]:
         },
         "beat_schedule": {
             "purge-expired": {"task": PURGE_EXPIRED, "schedule": timedelta(hours=1)},
+            "purge-audit-events": {"task": PURGE_AUDIT_EVENTS, "schedule": timedelta(days=1)},
         },
     }
 

@@ -188,6 +188,8 @@ class Settings(BaseSettings):
     WORKER_METRICS_HOST: str = "127.0.0.1"
     # Finished jobs older than this are deleted by the periodic clean-up.
     JOBS_RETENTION_DAYS: int = Field(default=30, ge=1)
+    # Audit events older than this are deleted by the daily clean-up.
+    AUDIT_RETENTION_DAYS: int = Field(default=365, ge=1)
     EMAIL_MAX_RETRIES: int = Field(default=5, ge=0)
     # Flower's login, "user:password"; Flower refuses to start without it.
     FLOWER_BASIC_AUTH: SecretStr | None = None

@@ -2,7 +2,7 @@
 request and by the worker for each task the API enqueued, read by the queue (which
 passes it on in the task's message headers), by the log lines and by error tracking.
 Beside it, for the log lines: the authenticated user of a request, and the job a
-worker runs.
+worker runs; for the audit log: the client's address and user agent.
 
 Context variables rather than Flask's `g`, so the Flask-free core and the worker
 share them.
@@ -22,6 +22,7 @@ VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _current: ContextVar[str | None] = ContextVar("request_id", default=None)
 _user_id: ContextVar[int | None] = ContextVar("user_id", default=None)
 _job: ContextVar[tuple[int, str | None] | None] = ContextVar("job", default=None)
+_client: ContextVar[tuple[str | None, str | None]] = ContextVar("client", default=(None, None))
 
 
 def current() -> str | None:
@@ -66,6 +67,21 @@ def bind_user(value: int | None) -> Token[int | None]:
 def unbind_user(token: Token[int | None]) -> None:
     with suppress(ValueError):
         _user_id.reset(token)
+
+
+def client() -> tuple[str | None, str | None]:
+    """The address (as the trusted proxies give it) and user agent of the request's
+    client; (None, None) outside a request."""
+    return _client.get()
+
+
+def bind_client(ip: str | None, user_agent: str | None) -> Token[tuple[str | None, str | None]]:
+    return _client.set((ip, user_agent))
+
+
+def unbind_client(token: Token[tuple[str | None, str | None]]) -> None:
+    with suppress(ValueError):
+        _client.reset(token)
 
 
 def job() -> tuple[int, str | None] | None:

@@ -3,6 +3,7 @@
 # This project's own models, kept apart so that updates merge cleanly: importing
 # them registers their tables, and they are importable from here like the base's.
 from app.models import project
+from app.models.audit import AuditEvent
 from app.models.group import Group, GroupPermission, group_members
 from app.models.item import Item
 from app.models.job import Job, JobState
@@ -11,6 +12,7 @@ from app.models.token import PasswordResetToken, RefreshToken
 from app.models.user import User
 
 __all__ = [
+    "AuditEvent",
     "Group",
     "GroupPermission",
     "Item",

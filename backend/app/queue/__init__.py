@@ -33,6 +33,7 @@ SEND_EMAIL = "email.send"
 # A password reset asked for an address: the worker looks the account up.
 RECOVER_PASSWORD = "email.recover_password"  # noqa: S105 (a task name)
 PURGE_EXPIRED = "maintenance.purge_expired"
+PURGE_AUDIT_EVENTS = "maintenance.purge_audit_events"
 
 JOBS_QUEUE = "jobs"
 EMAIL_QUEUE = "email"
@@ -44,6 +45,7 @@ ROUTES = {
     SEND_EMAIL: EMAIL_QUEUE,
     RECOVER_PASSWORD: EMAIL_QUEUE,
     PURGE_EXPIRED: MAINTENANCE_QUEUE,
+    PURGE_AUDIT_EVENTS: MAINTENANCE_QUEUE,
 }
 
 # The message header naming the kind of the job a `jobs.run` task runs.

@@ -33,6 +33,7 @@ class IssuedTokens:
     expires_in: int
     refresh_token: str
     refresh_expires_at: datetime
+    user: User
 
 
 def login(
@@ -103,15 +104,18 @@ def _still_stored(session: Session, token_id: int) -> bool:
     return found is not None
 
 
-def logout(*, session: Session, refresh_token: str | None) -> None:
-    """Revoke the session the token belongs to; unknown tokens are ignored."""
+def logout(*, session: Session, refresh_token: str | None) -> User | None:
+    """Revoke the session the token belongs to, and say whose it was; unknown
+    tokens are ignored (None)."""
     if not refresh_token:
-        return
+        return None
     stored = session.scalar(
         select(RefreshToken).where(RefreshToken.token_hash == hash_opaque_token(refresh_token))
     )
-    if stored is not None:
-        revoke_family(session=session, family_id=stored.family_id)
+    if stored is None:
+        return None
+    revoke_family(session=session, family_id=stored.family_id)
+    return users.get_user(session=session, user_id=stored.user_id)
 
 
 def revoke_family(*, session: Session, family_id: str) -> None:
@@ -153,6 +157,7 @@ def _issue(
         expires_in=codec.lifetime_seconds,
         refresh_token=raw,
         refresh_expires_at=expires_at,
+        user=user,
     )
 
 

@@ -110,13 +110,19 @@ def delete_group(*, session: Session, group: Group) -> None:
     session.flush()
 
 
-def add_member(*, session: Session, group: Group, user: User) -> None:
-    if all(member.id != user.id for member in group.members):
-        group.members.append(user)
-        session.flush()
-
-
-def remove_member(*, session: Session, group: Group, user: User) -> None:
+def add_member(*, session: Session, group: Group, user: User) -> bool:
+    """Make `user` a member; False when they were one already."""
     if any(member.id == user.id for member in group.members):
-        group.members.remove(user)
-        session.flush()
+        return False
+    group.members.append(user)
+    session.flush()
+    return True
+
+
+def remove_member(*, session: Session, group: Group, user: User) -> bool:
+    """`user` is no member afterwards; False when they were none already."""
+    if all(member.id != user.id for member in group.members):
+        return False
+    group.members.remove(user)
+    session.flush()
+    return True

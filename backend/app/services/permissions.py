@@ -22,6 +22,7 @@ class Permission(enum.StrEnum):
     ITEMS_READ_ALL = "items:read_all"
     ITEMS_WRITE_ALL = "items:write_all"
     JOBS_RUN = "jobs:run"
+    AUDIT_READ = "audit:read"
 
 
 DESCRIPTIONS: dict[Permission, str] = {
@@ -32,6 +33,7 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.ITEMS_READ_ALL: "View every user's items",
     Permission.ITEMS_WRITE_ALL: "Edit and delete every user's items",
     Permission.JOBS_RUN: "Start background jobs",
+    Permission.AUDIT_READ: "Read the audit log of security events",
 }
 
 ALL_PERMISSIONS: frozenset[str] = frozenset(p.value for p in Permission)

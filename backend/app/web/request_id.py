@@ -2,7 +2,8 @@
 here, returned in the response, and bound for the request's duration
 (app.core.request_context) so that its log lines, the tasks it enqueues and its
 error-tracking events carry it: a user's report can be matched to all of them.
-The authenticated user (app.web.auth binds them) is unbound at the same time."""
+The authenticated user (app.web.auth binds them) is unbound at the same time, and
+the client's address and user agent are bound beside it (the audit log reads them)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ def current() -> str:
 def _bind() -> None:
     g.request_id_token = request_context.bind(current())
     g.user_id_token = request_context.bind_user(None)
+    # remote_addr is the client as the trusted proxies say (PROXY_COUNT, ProxyFix),
+    # the same address the rate limits count.
+    g.client_token = request_context.bind_client(
+        request.remote_addr, request.headers.get("User-Agent")
+    )
 
 
 def _unbind(_: BaseException | None) -> None:
@@ -36,6 +42,9 @@ def _unbind(_: BaseException | None) -> None:
     user_token: Token[int | None] | None = g.pop("user_id_token", None)
     if user_token is not None:
         request_context.unbind_user(user_token)
+    client_token: Token[tuple[str | None, str | None]] | None = g.pop("client_token", None)
+    if client_token is not None:
+        request_context.unbind_client(client_token)
 
 
 def _add_header(response: Response) -> Response:

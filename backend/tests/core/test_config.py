@@ -286,3 +286,11 @@ def test_settings_read_env_file_named_by_env_file_variable(tmp_path: Path) -> No
         timeout=60,
     )
     assert result.stdout.strip() == "From ENV_FILE ERROR"
+
+
+def test_settings_keep_audit_events_a_year_and_refuse_less_than_a_day() -> None:
+    assert Settings(_env_file=None).AUDIT_RETENTION_DAYS == 365
+    assert Settings(_env_file=None, AUDIT_RETENTION_DAYS=1).AUDIT_RETENTION_DAYS == 1
+    for days in (0, -5):
+        with pytest.raises(ValidationError, match="AUDIT_RETENTION_DAYS"):
+            Settings(_env_file=None, AUDIT_RETENTION_DAYS=days)

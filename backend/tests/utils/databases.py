@@ -17,10 +17,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, delete, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session
 
+from app.db import Base
 from app.db.session import _normalise_url
+from app.services import audit
 
 SERVER_ENV = {"postgresql": "TEST_POSTGRES_URL", "mariadb": "TEST_MARIADB_URL"}
 # A throwaway database needs no durability: each commit on PostgreSQL returns
@@ -93,3 +96,13 @@ def throwaway_database(backend: str, tmp_dir: Path) -> Iterator[str]:
 # refused before any query, a header, a document): it runs on SQLite alone rather
 # than once per server, with the suite's SQLite database.
 same_on_every_database = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+
+
+def empty_tables(session: Session) -> None:
+    """Delete every row of every table and commit; the audit log's rows too, which
+    only its purge may delete (app.services.audit)."""
+    session.rollback()
+    with audit.purge_allowed(session):
+        for table in reversed(Base.metadata.sorted_tables):
+            session.execute(delete(table))
+    session.commit()

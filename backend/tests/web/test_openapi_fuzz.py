@@ -26,15 +26,14 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from schemathesis.checks import CHECKS as REGISTERED_CHECKS
 from schemathesis.specs.openapi.checks import positive_data_acceptance
-from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from app.core.passwords import TOO_COMMON
-from app.db import Base
 from app.models import Job, User
 from app.runtime import Runtime
 from app.web import create_app
 from tests.conftest import make_settings
+from tests.utils.databases import empty_tables
 from tests.utils.factories import make_group, make_item, make_user
 
 SPEC_PATH = "/api/v1/openapi.json"
@@ -135,10 +134,7 @@ def _seed(db: Session, runtime: Runtime) -> tuple[dict[str, User], dict[str, lis
 
 
 def _empty(db: Session) -> None:
-    db.rollback()
-    for table in reversed(Base.metadata.sorted_tables):
-        db.execute(delete(table))
-    db.commit()
+    empty_tables(db)
 
 
 def _cases(operation: Any, existing: dict[str, list[Any]]) -> st.SearchStrategy[Any]:

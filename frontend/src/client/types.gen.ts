@@ -4,6 +4,42 @@ export type ClientOptions = {
     baseUrl: `${string}://${string}/api/v1` | (string & {});
 };
 
+export type AuditEventPublic = {
+    action: string;
+    /**
+     * The actor's email when it happened
+     */
+    actor_email: string | null;
+    /**
+     * Who did it; null: nobody authenticated
+     */
+    actor_id: number | null;
+    at: string;
+    /**
+     * More about it; never a secret
+     */
+    details: {
+        [key: string]: unknown;
+    };
+    id: number;
+    ip: string | null;
+    /**
+     * The X-Request-ID of the request that did it
+     */
+    request_id: string | null;
+    target_id: string | null;
+    target_type: string | null;
+    user_agent: string | null;
+};
+
+export type AuditEventsPage = {
+    /**
+     * Total, not the page size
+     */
+    count: number;
+    data: Array<AuditEventPublic>;
+};
+
 /**
  * Start a 'demo' job: Sleeps for a while, reporting progress, then succeeds (or fails when asked).
  */
@@ -217,7 +253,7 @@ export type NewPassword = {
     token: string;
 };
 
-export type Permission = 'users:read' | 'users:write' | 'groups:read' | 'groups:write' | 'items:read_all' | 'items:write_all' | 'jobs:run';
+export type Permission = 'users:read' | 'users:write' | 'groups:read' | 'groups:write' | 'items:read_all' | 'items:write_all' | 'jobs:run' | 'audit:read';
 
 export type PermissionPublic = {
     description: string;
@@ -344,6 +380,68 @@ export type ValidationError = {
     };
     message: string;
 };
+
+export type ReadAuditEventsData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * How many records to skip
+         */
+        skip?: number;
+        /**
+         * How many records to return (at most 100; larger values are capped)
+         */
+        limit?: number;
+        /**
+         * Only events of this action
+         */
+        action?: 'login.succeeded' | 'login.failed' | 'login.mfa_failed' | 'logout' | 'password.changed' | 'password.reset' | 'email.verified' | 'mfa.enabled' | 'mfa.disabled' | 'token.created' | 'token.revoked' | 'sso.login' | 'user.created' | 'user.updated' | 'user.deleted' | 'group.created' | 'group.updated' | 'group.deleted' | 'group.member_added' | 'group.member_removed';
+        /**
+         * Only this user's events
+         */
+        actor_id?: number;
+        /**
+         * Only the events of the user who had this email when they happened
+         */
+        actor_email?: string;
+        /**
+         * Only events at or after this time
+         */
+        since?: string;
+        /**
+         * Only events before this time
+         */
+        until?: string;
+    };
+    url: '/audit-events/';
+};
+
+export type ReadAuditEventsErrors = {
+    /**
+     * Bad request
+     */
+    400: ValidationError;
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: Error;
+    /**
+     * Not enough permissions
+     */
+    403: Error;
+};
+
+export type ReadAuditEventsError = ReadAuditEventsErrors[keyof ReadAuditEventsErrors];
+
+export type ReadAuditEventsResponses = {
+    /**
+     * A page of events, newest first
+     */
+    200: AuditEventsPage;
+};
+
+export type ReadAuditEventsResponse = ReadAuditEventsResponses[keyof ReadAuditEventsResponses];
 
 export type ReadGroupsData = {
     body?: never;

@@ -1,6 +1,6 @@
 /**
- * One list page's state, the same on every list: the page and the search live
- * in the URL (`?page=2&q=text`), so a reload, a shared link or the back button
+ * One list page's state, the same on every list: the page, the search and any
+ * filters live in the URL (`?page=2&q=text&action=x`), so a reload, a shared link or the back button
  * shows the same rows; the newest request's answer wins; an emptied last page
  * steps back to the new last one.
  */
@@ -14,6 +14,8 @@ export interface PageQuery {
   limit: number
   /** The search text, trimmed; empty for none. */
   q: string
+  /** The filters named in the options (`filterKeys`), from the URL; empty for none. */
+  filters?: Record<string, string>
 }
 
 export interface PagedResult<T> {
@@ -24,6 +26,8 @@ export interface PagedResult<T> {
 export interface PagedListOptions<T> {
   pageSize: number
   fetch: (query: PageQuery) => Promise<PagedResult<T>>
+  /** Query-string keys of the list's filters (besides `q`). */
+  filterKeys?: readonly string[]
 }
 
 function firstValue(query: LocationQuery, key: string): string {
@@ -41,7 +45,7 @@ export function searchFromQuery(query: LocationQuery): string {
   return firstValue(query, 'q').trim()
 }
 
-export function usePagedList<T>({ pageSize, fetch }: PagedListOptions<T>) {
+export function usePagedList<T>({ pageSize, fetch, filterKeys = [] }: PagedListOptions<T>) {
   const route = useRoute()
   const router = useRouter()
 
@@ -54,6 +58,10 @@ export function usePagedList<T>({ pageSize, fetch }: PagedListOptions<T>) {
   const appliedSearch = computed(() => searchFromQuery(route.query))
   const search = ref(appliedSearch.value)
   const pages = computed(() => Math.max(1, Math.ceil(count.value / pageSize)))
+  /** The filters as applied (from the URL). */
+  const appliedFilters = computed(() =>
+    Object.fromEntries(filterKeys.map((key) => [key, firstValue(route.query, key).trim()])),
+  )
 
   function go(next: { page?: number; q?: string }): Promise<unknown> {
     const page = next.page ?? pageFromQuery(route.query)
@@ -76,7 +84,12 @@ export function usePagedList<T>({ pageSize, fetch }: PagedListOptions<T>) {
     loading.value = true
     error.value = ''
     try {
-      const result = await fetch({ skip: (page.value - 1) * pageSize, limit: pageSize, q: appliedSearch.value })
+      const result = await fetch({
+        skip: (page.value - 1) * pageSize,
+        limit: pageSize,
+        q: appliedSearch.value,
+        ...(filterKeys.length ? { filters: appliedFilters.value } : {}),
+      })
       if (request !== latest) return
       rows.value = result.data
       count.value = result.count
@@ -92,7 +105,7 @@ export function usePagedList<T>({ pageSize, fetch }: PagedListOptions<T>) {
     }
   }
 
-  watch([page, appliedSearch], load, { immediate: true })
+  watch([page, appliedSearch, () => JSON.stringify(appliedFilters.value)], load, { immediate: true })
   // Back and forward through searches: the box shows the search it lists.
   watch(appliedSearch, (applied) => {
     search.value = applied
@@ -106,6 +119,17 @@ export function usePagedList<T>({ pageSize, fetch }: PagedListOptions<T>) {
   function clearSearch(): Promise<unknown> {
     search.value = ''
     return applySearch()
+  }
+
+  /** Show the rows these filters select (empty values: none), from the first page. */
+  function applyFilters(filters: Record<string, string>): Promise<unknown> {
+    const query: LocationQuery = { ...route.query, page: null }
+    for (const key of filterKeys) {
+      const value = (filters[key] ?? '').trim()
+      query[key] = value || null
+    }
+    const cleaned = Object.fromEntries(Object.entries(query).filter(([, value]) => value !== null))
+    return router.push({ query: cleaned })
   }
 
   /** After adding a row: the newest are on page 1, so show it. */
@@ -124,7 +148,9 @@ export function usePagedList<T>({ pageSize, fetch }: PagedListOptions<T>) {
     pageSize,
     search,
     appliedSearch,
+    appliedFilters,
     load,
+    applyFilters,
     applySearch,
     clearSearch,
     showFirstPage,

@@ -1,4 +1,4 @@
-"""Periodic clean-up (Celery beat): expired tokens and old finished jobs."""
+"""Periodic clean-up (Celery beat): expired tokens, old finished jobs, old audit events."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import timedelta
 from celery import Task, shared_task
 
 from app.db.base import utcnow
-from app.queue import PURGE_EXPIRED
-from app.services import auth, jobs
+from app.queue import PURGE_AUDIT_EVENTS, PURGE_EXPIRED
+from app.services import audit, auth, jobs
 
 logger = logging.getLogger(__name__)
 
@@ -26,5 +26,18 @@ def purge_expired(self: Task) -> dict[str, int]:
         )
         session.commit()
     counts = {"tokens": tokens, "jobs": old_jobs}
+    logger.info("purged %s", counts)
+    return counts
+
+
+@shared_task(name=PURGE_AUDIT_EVENTS, bind=True)
+def purge_audit_events(self: Task) -> dict[str, int]:
+    """Audit events past AUDIT_RETENTION_DAYS: the only deletion the log allows."""
+    runtime = self.app.runtime
+    cutoff = utcnow() - timedelta(days=runtime.settings.AUDIT_RETENTION_DAYS)
+    with runtime.session_factory() as session:
+        gone = audit.purge_before(session=session, cutoff=cutoff)
+        session.commit()
+    counts = {"audit_events": gone}
     logger.info("purged %s", counts)
     return counts

@@ -15,7 +15,19 @@ from werkzeug.exceptions import NotFound
 
 from app.web import errors, response_headers
 
-from . import groups, items, jobs, login, openapi, permissions, project, shapes, users, utils
+from . import (
+    audit,
+    groups,
+    items,
+    jobs,
+    login,
+    openapi,
+    permissions,
+    project,
+    shapes,
+    users,
+    utils,
+)
 
 API_PREFIX = "/api"
 VERSION_PREFIX = "/v1"
@@ -88,6 +100,7 @@ def build_api(blueprint: Blueprint, title: str, *, docs: bool = True) -> Api:
         (permissions.ns, "/permissions"),
         (items.ns, "/items"),
         (jobs.ns, "/jobs"),
+        (audit.ns, "/audit-events"),
         (utils.ns, "/utils"),
         # This project's own namespaces, kept apart so that updates merge cleanly.
         *project.NAMESPACES,

@@ -15,7 +15,8 @@ from app.schemas.groups import (
     GroupsPage,
     GroupUpdate,
 )
-from app.services import groups, users
+from app.services import audit, groups, users
+from app.services.audit import Action
 from app.services.errors import NotFound
 from app.services.permissions import Permission, has_permission
 from app.web.auth import current_user, require
@@ -39,6 +40,15 @@ list_parser = pagination_parser()
 
 def _detail(group: Group) -> dict[str, Any]:
     return answer(GroupDetail, With(group, member_count=len(group.members)))
+
+
+def group_permissions(group: Group) -> list[str]:
+    return sorted(grant.permission for grant in group.grants)
+
+
+def _record(actor: User, action: str, group: Group, **details: Any) -> None:
+    details = {"name": group.name, **details}
+    audit.record(session(), action, actor=actor, target=("group", group.id), details=details)
 
 
 def _get_or_404(group_id: int) -> Group:
@@ -79,7 +89,7 @@ class GroupList(Resource):
     @errors(ns, 400, 401, 403, 409, 413, 415, 422)
     def post(self) -> tuple[dict[str, Any], int]:
         """Create a group (groups:write)."""
-        require(Permission.GROUPS_WRITE)
+        actor = require(Permission.GROUPS_WRITE)
         body = read_body(GroupCreate)
         group = groups.create_group(
             session=session(),
@@ -87,6 +97,7 @@ class GroupList(Resource):
             description=body.description,
             permissions=body.permissions,
         )
+        _record(actor, Action.GROUP_CREATED, group, permissions=group_permissions(group))
         session().commit()
         return _detail(group), 201
 
@@ -113,10 +124,23 @@ class GroupById(Resource):
     @errors(ns, 400, 401, 403, 404, 409, 413, 415, 422)
     def patch(self, group_id: int) -> dict[str, Any]:
         """Change a group's name, description or permissions (groups:write)."""
-        require(Permission.GROUPS_WRITE)
+        actor = require(Permission.GROUPS_WRITE)
         group = _get_or_404(group_id)
         changes = read_body(GroupUpdate).model_dump(exclude_unset=True)
+        before = (group.name, group.description, group_permissions(group))
         groups.update_group(session=session(), group=group, changes=changes)
+        after = (group.name, group.description, group_permissions(group))
+        names = ("name", "description", "permissions")
+        fields = [name for name, old, new in zip(names, before, after, strict=True) if old != new]
+        if fields:
+            _record(
+                actor,
+                Action.GROUP_UPDATED,
+                group,
+                fields=fields,
+                permissions_added=sorted(set(after[2]) - set(before[2])),
+                permissions_removed=sorted(set(before[2]) - set(after[2])),
+            )
         session().commit()
         return _detail(group)
 
@@ -125,8 +149,10 @@ class GroupById(Resource):
     @errors(ns, 401, 403, 404)
     def delete(self, group_id: int) -> Response:
         """Delete a group (groups:write)."""
-        require(Permission.GROUPS_WRITE)
-        groups.delete_group(session=session(), group=_get_or_404(group_id))
+        actor = require(Permission.GROUPS_WRITE)
+        group = _get_or_404(group_id)
+        _record(actor, Action.GROUP_DELETED, group)
+        groups.delete_group(session=session(), group=group)
         session().commit()
         return make_response("", 204)
 
@@ -140,9 +166,11 @@ class GroupMembership(Resource):
     @errors(ns, 401, 403, 404)
     def put(self, group_id: int, user_id: int) -> Response:
         """Add a user to a group (groups:write)."""
-        require(Permission.GROUPS_WRITE)
+        actor = require(Permission.GROUPS_WRITE)
         group = _get_or_404(group_id)
-        groups.add_member(session=session(), group=group, user=_get_user_or_404(user_id))
+        member = _get_user_or_404(user_id)
+        if groups.add_member(session=session(), group=group, user=member):
+            _record(actor, Action.GROUP_MEMBER_ADDED, group, user_id=member.id, email=member.email)
         session().commit()
         return make_response("", 204)
 
@@ -151,8 +179,12 @@ class GroupMembership(Resource):
     @errors(ns, 401, 403, 404)
     def delete(self, group_id: int, user_id: int) -> Response:
         """Remove a user from a group (groups:write)."""
-        require(Permission.GROUPS_WRITE)
+        actor = require(Permission.GROUPS_WRITE)
         group = _get_or_404(group_id)
-        groups.remove_member(session=session(), group=group, user=_get_user_or_404(user_id))
+        member = _get_user_or_404(user_id)
+        if groups.remove_member(session=session(), group=group, user=member):
+            _record(
+                actor, Action.GROUP_MEMBER_REMOVED, group, user_id=member.id, email=member.email
+            )
         session().commit()
         return make_response("", 204)

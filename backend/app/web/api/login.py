@@ -13,8 +13,15 @@ from flask_restx import Namespace, Resource, reqparse
 from app.queue import RECOVER_PASSWORD
 from app.schemas.auth import NewPassword, Token
 from app.schemas.users import UserPublic
-from app.services import auth
-from app.services.errors import AuthenticationFailed, BadRequest, InvalidInput, Unavailable
+from app.services import audit, auth, users
+from app.services.audit import Action
+from app.services.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    InvalidInput,
+    PermissionDenied,
+    Unavailable,
+)
 from app.web.auth import current_user
 from app.web.db import runtime, session
 from app.web.limits import limiter, login_account_key, setting
@@ -96,16 +103,42 @@ class AccessToken(Resource):
         """Log in with email and password (OAuth2 password grant); JSON is accepted too."""
         username, password = _credentials()
         rt = runtime()
-        tokens = auth.login(
-            session=session(),
-            hasher=rt.hasher,
-            codec=rt.tokens,
-            settings=rt.settings,
-            email=username,
-            password=password,
-        )
+        try:
+            tokens = auth.login(
+                session=session(),
+                hasher=rt.hasher,
+                codec=rt.tokens,
+                settings=rt.settings,
+                email=username,
+                password=password,
+            )
+        except (AuthenticationFailed, PermissionDenied) as exc:
+            _record_failed_login(username, exc)
+            raise
+        user = tokens.user
+        audit.record(session(), Action.LOGIN_SUCCEEDED, actor=user, target=("user", user.id))
         session().commit()
         return _token_response(tokens)
+
+
+def _user_target(user: Any) -> tuple[str, object] | None:
+    return ("user", user.id) if user is not None else None
+
+
+def _record_failed_login(username: str, exc: Exception) -> None:
+    """A failed attempt is kept though the login fails: in a transaction of its own.
+    The actor is the account the email reaches, if any."""
+    session().rollback()
+    user = users.get_user_by_email(session=session(), email=username)
+    reason = "inactive" if isinstance(exc, PermissionDenied) else "invalid_credentials"
+    audit.record(
+        session(),
+        Action.LOGIN_FAILED,
+        actor=user,
+        target=_user_target(user),
+        details={"email": users.login_key(username)[:255], "reason": reason},
+    )
+    session().commit()
 
 
 @ns.route("/refresh")
@@ -136,7 +169,9 @@ class Logout(Resource):
     @ns.response(204, "Logged out")
     def post(self) -> Response:
         """Revoke the refresh token and clear its cookie."""
-        auth.logout(session=session(), refresh_token=request.cookies.get(REFRESH_COOKIE))
+        user = auth.logout(session=session(), refresh_token=request.cookies.get(REFRESH_COOKIE))
+        if user is not None:
+            audit.record(session(), Action.LOGOUT, actor=user, target=("user", user.id))
         session().commit()
         response = make_response("", 204)
         response.delete_cookie(
@@ -195,7 +230,7 @@ class ResetPassword(Resource):
         """Set a new password with the token from a reset email."""
         body = read_body(NewPassword)
         try:
-            auth.reset_password(
+            user = auth.reset_password(
                 session=session(),
                 hasher=runtime().hasher,
                 token=body.token,
@@ -204,5 +239,6 @@ class ResetPassword(Resource):
         except BadRequest:
             session().commit()  # a token refused after it was spent stays spent
             raise
+        audit.record(session(), Action.PASSWORD_RESET, actor=user, target=("user", user.id))
         session().commit()
         return {"message": "Password updated successfully"}

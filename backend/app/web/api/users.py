@@ -19,7 +19,8 @@ from app.schemas.users import (
     UserUpdate,
     UserUpdateMe,
 )
-from app.services import users
+from app.services import audit, users
+from app.services.audit import Action
 from app.services.errors import NotFound, PermissionDenied, Unavailable
 from app.services.permissions import Permission, effective_permissions
 from app.web.auth import current_user, require
@@ -76,6 +77,39 @@ def _guard_superuser_changes(actor: User, target: User | None, changes: dict[str
         raise PermissionDenied("Only a superuser can change superuser accounts")
 
 
+# What `user.updated` says changed: these fields by name; never a value of a secret.
+AUDITED_FIELDS = ("email", "full_name", "is_active", "is_superuser")
+
+
+def _fields(user: User) -> dict[str, Any]:
+    return {name: getattr(user, name) for name in AUDITED_FIELDS}
+
+
+def _record_update(actor: User, target: User, before: dict[str, Any], password: bool) -> None:
+    after = _fields(target)
+    changed = [name for name in AUDITED_FIELDS if before[name] != after[name]]
+    if password:
+        changed.append("password")
+    if changed:
+        audit.record(
+            session(),
+            Action.USER_UPDATED,
+            actor=actor,
+            target=("user", target.id),
+            details={"fields": changed},
+        )
+
+
+def _record_delete(actor: User, target: User) -> None:
+    audit.record(
+        session(),
+        Action.USER_DELETED,
+        actor=actor,
+        target=("user", target.id),
+        details={"email": target.email},
+    )
+
+
 def _welcome(user: User) -> None:
     """Queue the new-account email. The account exists either way: a broker outage
     is logged by the queue and does not undo the signup."""
@@ -110,6 +144,13 @@ class UserList(Resource):
         body = read_body(UserCreate).model_dump()
         _guard_superuser_changes(actor, None, body)
         user = users.create_user(session=session(), hasher=runtime().hasher, **body)
+        audit.record(
+            session(),
+            Action.USER_CREATED,
+            actor=actor,
+            target=("user", user.id),
+            details={"email": user.email, "is_superuser": user.is_superuser},
+        )
         session().commit()
         _welcome(user)
         return answer(UserPublic, public_user(user)), 201
@@ -128,6 +169,13 @@ class Signup(Resource):
             raise PermissionDenied("Open registration is disabled on this server")
         body = read_body(UserRegister).model_dump()
         user = users.create_user(session=session(), hasher=runtime().hasher, **body)
+        audit.record(
+            session(),
+            Action.USER_CREATED,
+            actor=user,
+            target=("user", user.id),
+            details={"email": user.email, "signup": True},
+        )
         session().commit()
         _welcome(user)
         return answer(UserPublic, public_user(user)), 201
@@ -151,6 +199,7 @@ class UserMe(Resource):
         user = current_user()
         body = read_body(UserUpdateMe).model_dump(exclude_unset=True)
         current_password = body.pop("current_password", None)
+        before = _fields(user)
         users.update_own_account(
             session=session(),
             hasher=runtime().hasher,
@@ -158,6 +207,7 @@ class UserMe(Resource):
             changes=body,
             current_password=current_password,
         )
+        _record_update(user, user, before, password=False)
         session().commit()
         return answer(UserPublic, public_user(user))
 
@@ -169,6 +219,7 @@ class UserMe(Resource):
         user = current_user()
         if user.is_superuser:
             raise PermissionDenied("A superuser cannot delete their own account")
+        _record_delete(user, user)
         users.delete_user(session=session(), user=user)
         session().commit()
         return make_response("", 204)
@@ -191,6 +242,7 @@ class UserMePassword(Resource):
             current_password=body.current_password,
             new_password=body.new_password,
         )
+        audit.record(session(), Action.PASSWORD_CHANGED, actor=user, target=("user", user.id))
         session().commit()
         return {"message": "Password updated successfully"}
 
@@ -223,7 +275,9 @@ class UserById(Resource):
             raise PermissionDenied(
                 "You cannot deactivate yourself or drop your own superuser rights"
             )
+        before = _fields(target)
         users.update_user(session=session(), hasher=runtime().hasher, user=target, changes=body)
+        _record_update(actor, target, before, password=body.get("password") is not None)
         session().commit()
         return answer(UserPublic, public_user(target))
 
@@ -237,6 +291,7 @@ class UserById(Resource):
         if target.id == actor.id:
             raise PermissionDenied("You cannot delete your own account here")
         _guard_superuser_changes(actor, target, {})
+        _record_delete(actor, target)
         users.delete_user(session=session(), user=target)
         session().commit()
         return make_response("", 204)

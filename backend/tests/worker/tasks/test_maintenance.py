@@ -1,5 +1,5 @@
-"""The periodic clean-up (`maintenance.purge_expired`) run in-process against each
-database backend, and its place in the beat schedule."""
+"""The periodic clean-ups (`maintenance.purge_expired`, `.purge_audit_events`) run
+in-process against each database backend, and their place in the beat schedule."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from worker.main import WorkerCelery
 
 from app.core.security import hash_opaque_token
 from app.db.base import utcnow
-from app.models import Job, JobState, PasswordResetToken, RefreshToken, User
-from app.queue import MAINTENANCE_QUEUE, PURGE_EXPIRED
+from app.models import AuditEvent, Job, JobState, PasswordResetToken, RefreshToken, User
+from app.queue import MAINTENANCE_QUEUE, PURGE_AUDIT_EVENTS, PURGE_EXPIRED
 from app.runtime import Runtime
-from app.services import auth
+from app.services import audit, auth
 from app.services.errors import AuthenticationFailed
 from tests.utils.factories import DEFAULT_PASSWORD, past_reuse_grace
 from tests.worker.tasks.conftest import WorkerAppFactory
@@ -185,5 +185,35 @@ def test_beat_schedule_runs_purge_hourly_on_maintenance_queue(
     (entry,) = entries
     assert entry.schedule.run_every == timedelta(hours=1)
     assert PURGE_EXPIRED in app.tasks
+    route = app.amqp.router.route(dict(entry.options), entry.task)
+    assert route["queue"].name == MAINTENANCE_QUEUE
+
+
+def test_purge_audit_events_deletes_events_past_retention_only(
+    worker_app: WorkerAppFactory, runtime: Runtime, db: Session
+) -> None:
+    now = utcnow()
+    for action, days_ago in (("login.failed", 31), ("logout", 29), ("user.created", 0)):
+        audit.record(db, action).at = now - timedelta(days=days_ago)
+    db.commit()
+    app = worker_app(runtime.settings.DATABASE_URL, AUDIT_RETENTION_DAYS=30)
+
+    result = app.tasks[PURGE_AUDIT_EVENTS].apply()
+
+    assert result.state == "SUCCESS", result.result
+    assert result.result == {"audit_events": 1}
+    db.rollback()
+    assert set(db.scalars(select(AuditEvent.action))) == {"logout", "user.created"}
+
+
+def test_beat_schedule_runs_audit_purge_daily_on_maintenance_queue(
+    worker_app: WorkerAppFactory,
+) -> None:
+    app: WorkerCelery = worker_app()
+    scheduler = Scheduler(app=app, lazy=False)
+
+    (entry,) = [e for e in scheduler.schedule.values() if e.task == PURGE_AUDIT_EVENTS]
+
+    assert entry.schedule.run_every == timedelta(days=1)
     route = app.amqp.router.route(dict(entry.options), entry.task)
     assert route["queue"].name == MAINTENANCE_QUEUE

@@ -22,7 +22,11 @@ function fakeFetch(rows = ROWS) {
   return { fetch, asked, failNext: (value: boolean) => (fail = value) }
 }
 
-async function mountList(url: string, fetch: (query: PageQuery) => Promise<{ data: unknown[]; count: number }>) {
+async function mountList(
+  url: string,
+  fetch: (query: PageQuery) => Promise<{ data: unknown[]; count: number }>,
+  filterKeys: string[] = [],
+) {
   const router = createRouter({
     history: createMemoryHistory(),
     routes: [{ path: '/list', component: { render: () => null } }],
@@ -32,7 +36,7 @@ async function mountList(url: string, fetch: (query: PageQuery) => Promise<{ dat
   let list!: ReturnType<typeof usePagedList<unknown>>
   const Host = defineComponent({
     setup() {
-      list = usePagedList({ pageSize: 10, fetch })
+      list = usePagedList({ pageSize: 10, fetch, filterKeys })
       return () => h('div')
     },
   })
@@ -63,6 +67,23 @@ describe('usePagedList', () => {
     expect(list.rows.value).toHaveLength(1)
     expect(list.count.value).toBe(11)
     expect(list.loading.value).toBe(false)
+  })
+
+  it('keeps filters in the URL, loads them from the first page, and clears them', async () => {
+    const api = fakeFetch()
+    const { list, router } = await mountList('/list?page=2&action=a', api.fetch, ['action', 'actor'])
+
+    expect(api.asked).toEqual([{ skip: 10, limit: 10, q: '', filters: { action: 'a', actor: '' } }])
+
+    await list.applyFilters({ action: 'b', actor: ' x@example.com ' })
+    await flushPromises()
+    expect(router.currentRoute.value.query).toEqual({ action: 'b', actor: 'x@example.com' })
+    expect(api.asked.at(-1)).toEqual({ skip: 0, limit: 10, q: '', filters: { action: 'b', actor: 'x@example.com' } })
+
+    await list.applyFilters({})
+    await flushPromises()
+    expect(router.currentRoute.value.query).toEqual({})
+    expect(api.asked.at(-1)?.filters).toEqual({ action: '', actor: '' })
   })
 
   it('keeps a new page in the URL and loads it', async () => {
