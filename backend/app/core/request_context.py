@@ -2,7 +2,8 @@
 request and by the worker for each task the API enqueued, read by the queue (which
 passes it on in the task's message headers), by the log lines and by error tracking.
 Beside it, for the log lines: the authenticated user of a request, and the job a
-worker runs.
+worker runs; for the permission checks, the limits of the credential the request
+authenticated with (a personal access token's).
 
 Context variables rather than Flask's `g`, so the Flask-free core and the worker
 share them.
@@ -22,6 +23,8 @@ VALID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 _current: ContextVar[str | None] = ContextVar("request_id", default=None)
 _user_id: ContextVar[int | None] = ContextVar("user_id", default=None)
 _job: ContextVar[tuple[int, str | None] | None] = ContextVar("job", default=None)
+# (user id, permission names): the user acts with at most these permissions.
+_scope: ContextVar[tuple[int, frozenset[str]] | None] = ContextVar("scope", default=None)
 
 
 def current() -> str | None:
@@ -66,6 +69,25 @@ def bind_user(value: int | None) -> Token[int | None]:
 def unbind_user(token: Token[int | None]) -> None:
     with suppress(ValueError):
         _user_id.reset(token)
+
+
+def scope(user_id: int) -> frozenset[str] | None:
+    """The permissions the request's credential limits this user to; None: no limit
+    (a password login's tokens). Another user than the request's is never limited."""
+    value = _scope.get()
+    return value[1] if value is not None and value[0] == user_id else None
+
+
+def bind_scope(
+    value: tuple[int, frozenset[str]] | None,
+) -> Token[tuple[int, frozenset[str]] | None]:
+    """The user (by id) acts with at most these permissions until `unbind_scope`."""
+    return _scope.set(value)
+
+
+def unbind_scope(token: Token[tuple[int, frozenset[str]] | None]) -> None:
+    with suppress(ValueError):
+        _scope.reset(token)
 
 
 def job() -> tuple[int, str | None] | None:

@@ -27,6 +27,7 @@ def current() -> str:
 def _bind() -> None:
     g.request_id_token = request_context.bind(current())
     g.user_id_token = request_context.bind_user(None)
+    g.scope_token = request_context.bind_scope(None)
 
 
 def _unbind(_: BaseException | None) -> None:
@@ -36,6 +37,9 @@ def _unbind(_: BaseException | None) -> None:
     user_token: Token[int | None] | None = g.pop("user_id_token", None)
     if user_token is not None:
         request_context.unbind_user(user_token)
+    scope_token: Token[tuple[int, frozenset[str]] | None] | None = g.pop("scope_token", None)
+    if scope_token is not None:
+        request_context.unbind_scope(scope_token)
 
 
 def _add_header(response: Response) -> Response:

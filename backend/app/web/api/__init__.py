@@ -15,7 +15,19 @@ from werkzeug.exceptions import NotFound
 
 from app.web import errors, response_headers
 
-from . import groups, items, jobs, login, openapi, permissions, project, shapes, users, utils
+from . import (
+    groups,
+    items,
+    jobs,
+    login,
+    openapi,
+    permissions,
+    personal_tokens,
+    project,
+    shapes,
+    users,
+    utils,
+)
 
 API_PREFIX = "/api"
 VERSION_PREFIX = "/v1"
@@ -84,6 +96,7 @@ def build_api(blueprint: Blueprint, title: str, *, docs: bool = True) -> Api:
         (login.recovery_ns, "/password-recovery"),
         (login.reset_ns, "/reset-password"),
         (users.ns, "/users"),
+        (personal_tokens.ns, "/users/me/tokens"),
         (groups.ns, "/groups"),
         (permissions.ns, "/permissions"),
         (items.ns, "/items"),
