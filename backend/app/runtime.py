@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
-from app.core.security import PasswordHasher, TokenCodec
+from app.core.security import PasswordHasher, PersonalTokenCodec, TokenCodec
 from app.db import create_db_engine, create_session_factory
 from app.queue import TaskQueue
 from app.services.email import EmailRenderer, EmailSender
@@ -28,6 +28,7 @@ class Runtime:
     queue: TaskQueue
     email_renderer: EmailRenderer = field(default_factory=EmailRenderer)
     email_sender: EmailSender | None = None
+    personal_tokens: PersonalTokenCodec = field(init=False)
     # The engine, and sessions on it, whose every statement commits on its own
     # (AUTOCOMMIT), on the same pool: for work made of single statements that each
     # stand alone (creating a job, its transitions), where BEGIN and COMMIT would
@@ -41,6 +42,7 @@ class Runtime:
         self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.autocommit_sessions = create_session_factory(self.autocommit_engine)
         self.read_sessions = create_session_factory(self.autocommit_engine, read_only=True)
+        self.personal_tokens = PersonalTokenCodec(self.settings)
 
     @classmethod
     def from_settings(

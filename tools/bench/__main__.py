@@ -5,6 +5,9 @@
     python -m bench --metrics-cost 3
                                  only /users/me with the API's metrics on and off,
                                  alternated 3 times: what they cost
+    python -m bench --token-cost 3
+                                 only /users/me with a JWT and with a personal
+                                 access token, alternated 3 times on one server
 
 It creates and migrates a database, seeds a user (in a group granting a
 permission) with 100 items, starts each server on loopback, drives it with wrk
@@ -77,6 +80,8 @@ class Options:
     retries: int
     compare: bool
     metrics_cost: int
+    token_cost: int
+    port: int
 
 
 def parse_options(argv: list[str] | None) -> Options:
@@ -117,6 +122,20 @@ def parse_options(argv: list[str] | None) -> Options:
         help="instead: /users/me with METRICS_ENABLED on, then off, ROUNDS times "
         "(BENCH_METRICS_COST)",
     )
+    parser.add_argument(
+        "--token-cost",
+        type=int,
+        metavar="ROUNDS",
+        default=int(env.get("BENCH_TOKEN_COST", "0")),
+        help="instead: /users/me with a JWT, then with a personal access token, ROUNDS "
+        "times on one server (BENCH_TOKEN_COST)",
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=int(env.get("BENCH_PORT", "0")),
+        help="the port the servers listen on; 0: any free one (BENCH_PORT)",
+    )
     args = parser.parse_args(argv)
     return Options(
         postgres_url=args.postgres_url,
@@ -127,6 +146,8 @@ def parse_options(argv: list[str] | None) -> Options:
         retries=args.retries,
         compare=args.compare,
         metrics_cost=args.metrics_cost,
+        token_cost=args.token_cost,
+        port=args.port,
     )
 
 
@@ -221,10 +242,10 @@ class Running:
 
 @contextmanager
 def running(
-    server: Server, env: Mapping[str, str], logs: Path, probe: Endpoint
+    server: Server, env: Mapping[str, str], logs: Path, probe: Endpoint, port: int = 0
 ) -> Iterator[Running]:
     """Start the server in a session of its own, wait until `probe` answers, stop it."""
-    port = free_port()
+    port = port or free_port()
     log_path = logs / f"server-{port}.log"
     with log_path.open("wb") as output:
         process = subprocess.Popen(
@@ -317,7 +338,7 @@ def measure(
     server: Server, endpoints: list[Endpoint], env: Mapping[str, str], logs: Path, options: Options
 ) -> dict[str, Result]:
     results: dict[str, Result] = {}
-    with running(server, env, logs, endpoints[0]) as live:
+    with running(server, env, logs, endpoints[0], options.port) as live:
         for endpoint in endpoints:
             check(live.base, endpoint)
             if options.warmup:
@@ -344,6 +365,7 @@ def measure(
 class Seed:
     token: str
     login_form: str
+    personal_token: str
 
 
 def seed() -> Seed:
@@ -353,7 +375,7 @@ def seed() -> Seed:
     from app.core.config import Settings
     from app.models import Group, GroupPermission, Item
     from app.runtime import Runtime
-    from app.services import users
+    from app.services import personal_tokens, users
     from app.services.permissions import Permission
 
     runtime = Runtime.from_settings(Settings())
@@ -378,6 +400,15 @@ def seed() -> Seed:
                 Item(title=f"Item {n}", description=f"Description of item {n}", owner_id=user.id)
                 for n in range(ITEMS)
             )
+            session.flush()
+            personal = personal_tokens.create_token(
+                session=session,
+                codec=runtime.personal_tokens,
+                user=user,
+                name="bench",
+                permissions=[Permission.USERS_READ.value],
+                expires_in_days=1,
+            )
             session.commit()
             token = runtime.tokens.create_access_token(user_id=user.id, stamp=user.security_stamp)
         # Planner statistics, as autovacuum keeps them on a live database: without
@@ -390,6 +421,7 @@ def seed() -> Seed:
     return Seed(
         token=token,
         login_form=urllib.parse.urlencode({"username": EMAIL, "password": password}),
+        personal_token=personal.token,
     )
 
 
@@ -440,6 +472,32 @@ def metrics_cost(options: Options, env: Mapping[str, str], me: Endpoint, logs: P
     print()
     print("req/s with metrics / without, each round: " + ", ".join(f"{r:.3f}" for r in shares))
     print(f"median {statistics.median(shares):.3f}")
+
+
+def token_cost(
+    options: Options, env: Mapping[str, str], jwt: Endpoint, token: Endpoint, logs: Path
+) -> None:
+    """/users/me with a JWT then a personal access token, `options.token_cost` times
+    on one server: alternated, so that whatever else the machine does weighs on
+    both alike."""
+    rows: Rows = []
+    shares: list[float] = []
+    with running(API, env, logs, jwt, options.port) as live:
+        for round_ in range(1, options.token_cost + 1):
+            results: dict[str, Result] = {}
+            for endpoint in (jwt, token):
+                check(live.base, endpoint)
+                if options.warmup:
+                    wrk(live, endpoint, options.warmup, options)
+                results[endpoint.label] = wrk(live, endpoint, options.duration, options)
+                rows.append((f"{API.name} #{round_}", endpoint.label, results[endpoint.label]))
+                log(f"round {round_}, {endpoint.label}: {results[endpoint.label].rps:.0f} req/s")
+            shares.append(results[token.label].rps / results[jwt.label].rps)
+    print()
+    print(table(rows))
+    print()
+    print("req/s with a personal access token / with a JWT, each round: ")
+    print(", ".join(f"{r:.3f}" for r in shares) + f"; median {statistics.median(shares):.3f}")
 
 
 def report(options: Options, results: dict[Server, dict[str, Result]]) -> None:
@@ -506,6 +564,13 @@ def main(argv: list[str] | None = None) -> int:
         login = Endpoint(
             "POST /api/v1/login/access-token", "/api/v1/login/access-token", form=data.login_form
         )
+        if options.token_cost:
+            personal = {"Authorization": f"Bearer {data.personal_token}"}
+            with_token = Endpoint("GET /api/v1/users/me (token)", "/api/v1/users/me", personal)
+            with_jwt = Endpoint("GET /api/v1/users/me (JWT)", "/api/v1/users/me", auth)
+            token_cost(options, env, with_jwt, with_token, Path(scratch))
+            print(f"\nDone in {time.monotonic() - started:.0f} s.")
+            return 0
         if options.metrics_cost:
             metrics_cost(options, env, me, Path(scratch))
             print(f"\nDone in {time.monotonic() - started:.0f} s.")

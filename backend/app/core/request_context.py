@@ -2,7 +2,9 @@
 request and by the worker for each task the API enqueued, read by the queue (which
 passes it on in the task's message headers), by the log lines and by error tracking.
 Beside it, for the log lines: the authenticated user of a request, and the job a
-worker runs; for the audit log: the client's address and user agent.
+worker runs; for the audit log, the client's address and user agent; for the
+permission checks, the limits of the credential the request authenticated with (a
+personal access token's).
 
 Context variables rather than Flask's `g`, so the Flask-free core and the worker
 share them.
@@ -23,6 +25,8 @@ _current: ContextVar[str | None] = ContextVar("request_id", default=None)
 _user_id: ContextVar[int | None] = ContextVar("user_id", default=None)
 _job: ContextVar[tuple[int, str | None] | None] = ContextVar("job", default=None)
 _client: ContextVar[tuple[str | None, str | None]] = ContextVar("client", default=(None, None))
+# (user id, permission names): the user acts with at most these permissions.
+_scope: ContextVar[tuple[int, frozenset[str]] | None] = ContextVar("scope", default=None)
 
 
 def current() -> str | None:
@@ -82,6 +86,25 @@ def bind_client(ip: str | None, user_agent: str | None) -> Token[tuple[str | Non
 def unbind_client(token: Token[tuple[str | None, str | None]]) -> None:
     with suppress(ValueError):
         _client.reset(token)
+
+
+def scope(user_id: int) -> frozenset[str] | None:
+    """The permissions the request's credential limits this user to; None: no limit
+    (a password login's tokens). Another user than the request's is never limited."""
+    value = _scope.get()
+    return value[1] if value is not None and value[0] == user_id else None
+
+
+def bind_scope(
+    value: tuple[int, frozenset[str]] | None,
+) -> Token[tuple[int, frozenset[str]] | None]:
+    """The user (by id) acts with at most these permissions until `unbind_scope`."""
+    return _scope.set(value)
+
+
+def unbind_scope(token: Token[tuple[int, frozenset[str]] | None]) -> None:
+    with suppress(ValueError):
+        _scope.reset(token)
 
 
 def job() -> tuple[int, str | None] | None:

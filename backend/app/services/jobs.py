@@ -24,7 +24,7 @@ from app.db.pages import paginate
 from app.kinds import KINDS, JobKind
 from app.models import Job, JobState, User
 from app.services.errors import Conflict, NotFound, PermissionDenied
-from app.services.permissions import has_permission
+from app.services.permissions import acts_as_superuser, has_permission
 
 JOB_NOT_FOUND = "Job not found"
 FINISHED = (JobState.SUCCEEDED.value, JobState.FAILED.value, JobState.CANCELLED.value)
@@ -87,7 +87,7 @@ def list_kinds(
     """Every kind, with whether the viewer may start one and its params' schema; for
     a superuser, also whether a worker consumes its queue now (`consumed_queues`
     asks the workers: only then)."""
-    consumed = consumed_queues() if viewer.is_superuser else None
+    consumed = consumed_queues() if acts_as_superuser(viewer) else None
     return [
         {
             "name": kind.name,
@@ -116,7 +116,7 @@ def cancel_job(*, session: Session, viewer: User, job_id: int) -> Job:
 
 
 def _visible(query: Any, viewer: User) -> Any:
-    return query if viewer.is_superuser else query.where(Job.owner_id == viewer.id)
+    return query if acts_as_superuser(viewer) else query.where(Job.owner_id == viewer.id)
 
 
 def list_jobs(*, session: Session, viewer: User, skip: int, limit: int) -> tuple[list[Job], int]:
@@ -127,7 +127,7 @@ def list_jobs(*, session: Session, viewer: User, skip: int, limit: int) -> tuple
 
 def get_job(*, session: Session, viewer: User, job_id: int) -> Job:
     job = session.get(Job, job_id)
-    if job is None or (job.owner_id != viewer.id and not viewer.is_superuser):
+    if job is None or (job.owner_id != viewer.id and not acts_as_superuser(viewer)):
         raise NotFound(JOB_NOT_FOUND)
     return job
 

@@ -10,6 +10,8 @@ import enum
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from app.core import request_context
+
 if TYPE_CHECKING:
     from app.models import User
 
@@ -47,14 +49,36 @@ def unknown_permissions(names: Iterable[str]) -> list[str]:
     return sorted(set(names) - ALL_PERMISSIONS)
 
 
+# Every check below also applies the limits of the request's credential (a personal
+# access token's permissions: request_context.scope), so that no endpoint needs to
+# know how its caller authenticated.
+
+
+def acts_as_superuser(user: User) -> bool:
+    """A superuser, unless the request's credential limits them: a personal access
+    token never carries superuser status."""
+    return user.is_superuser and request_context.scope(user.id) is None
+
+
 def effective_permissions(user: User) -> list[str]:
-    """The union of the user's groups' permissions; everything for a superuser."""
+    """The union of the user's groups' permissions (everything for a superuser),
+    within the limits of the request's credential."""
+    held = held_permissions(user)
+    limit = request_context.scope(user.id)
+    return sorted(held if limit is None else held & limit)
+
+
+def held_permissions(user: User) -> frozenset[str]:
+    """What the account itself holds, whatever credential the request came with."""
     if user.is_superuser:
-        return sorted(ALL_PERMISSIONS)
-    return sorted({grant.permission for group in user.groups for grant in group.grants})
+        return ALL_PERMISSIONS
+    return frozenset(grant.permission for group in user.groups for grant in group.grants)
 
 
 def has_permission(user: User, permission: Permission) -> bool:
+    limit = request_context.scope(user.id)
+    if limit is not None and permission not in limit:
+        return False
     if user.is_superuser:
         return True
     return any(grant.permission == permission for group in user.groups for grant in group.grants)

@@ -33,6 +33,7 @@ def _bind() -> None:
     g.client_token = request_context.bind_client(
         request.remote_addr, request.headers.get("User-Agent")
     )
+    g.scope_token = request_context.bind_scope(None)
 
 
 def _unbind(_: BaseException | None) -> None:
@@ -45,6 +46,9 @@ def _unbind(_: BaseException | None) -> None:
     client_token: Token[tuple[str | None, str | None]] | None = g.pop("client_token", None)
     if client_token is not None:
         request_context.unbind_client(client_token)
+    scope_token: Token[tuple[int, frozenset[str]] | None] | None = g.pop("scope_token", None)
+    if scope_token is not None:
+        request_context.unbind_scope(scope_token)
 
 
 def _add_header(response: Response) -> Response:

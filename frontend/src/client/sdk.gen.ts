@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AddGroupMemberData, AddGroupMemberErrors, AddGroupMemberResponses, CancelJobData, CancelJobErrors, CancelJobResponses, CreateGroupData, CreateGroupErrors, CreateGroupResponses, CreateItemData, CreateItemErrors, CreateItemResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteItemData, DeleteItemErrors, DeleteItemResponses, DeleteUserData, DeleteUserErrors, DeleteUserMeData, DeleteUserMeErrors, DeleteUserMeResponses, DeleteUserResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, LoginAccessTokenData, LoginAccessTokenErrors, LoginAccessTokenResponses, LoginRefreshData, LoginRefreshErrors, LoginRefreshResponses, LogoutData, LogoutResponses, ReadAuditEventsData, ReadAuditEventsErrors, ReadAuditEventsResponses, ReadGroupData, ReadGroupErrors, ReadGroupResponses, ReadGroupsData, ReadGroupsErrors, ReadGroupsResponses, ReadItemData, ReadItemErrors, ReadItemResponses, ReadItemsData, ReadItemsErrors, ReadItemsResponses, ReadJobData, ReadJobErrors, ReadJobKindsData, ReadJobKindsErrors, ReadJobKindsResponses, ReadJobResponses, ReadJobsData, ReadJobsErrors, ReadJobsResponses, ReadPermissionsData, ReadPermissionsErrors, ReadPermissionsResponses, ReadUserByIdData, ReadUserByIdErrors, ReadUserByIdResponses, ReadUserMeData, ReadUserMeErrors, ReadUserMeResponses, ReadUsersData, ReadUsersErrors, ReadUsersResponses, RecoverPasswordData, RecoverPasswordErrors, RecoverPasswordResponses, RegisterUserData, RegisterUserErrors, RegisterUserResponses, RemoveGroupMemberData, RemoveGroupMemberErrors, RemoveGroupMemberResponses, ResetPasswordData, ResetPasswordErrors, ResetPasswordResponses, TestEmailData, TestEmailErrors, TestEmailResponses, TestTokenData, TestTokenErrors, TestTokenResponses, UpdateGroupData, UpdateGroupErrors, UpdateGroupResponses, UpdateItemData, UpdateItemErrors, UpdateItemResponses, UpdatePasswordMeData, UpdatePasswordMeErrors, UpdatePasswordMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserMeData, UpdateUserMeErrors, UpdateUserMeResponses, UpdateUserResponses } from './types.gen';
+import type { AddGroupMemberData, AddGroupMemberErrors, AddGroupMemberResponses, CancelJobData, CancelJobErrors, CancelJobResponses, CreateGroupData, CreateGroupErrors, CreateGroupResponses, CreateItemData, CreateItemErrors, CreateItemResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreatePersonalTokenData, CreatePersonalTokenErrors, CreatePersonalTokenResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteItemData, DeleteItemErrors, DeleteItemResponses, DeleteUserData, DeleteUserErrors, DeleteUserMeData, DeleteUserMeErrors, DeleteUserMeResponses, DeleteUserResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, LoginAccessTokenData, LoginAccessTokenErrors, LoginAccessTokenResponses, LoginRefreshData, LoginRefreshErrors, LoginRefreshResponses, LogoutData, LogoutResponses, ReadAuditEventsData, ReadAuditEventsErrors, ReadAuditEventsResponses, ReadGroupData, ReadGroupErrors, ReadGroupResponses, ReadGroupsData, ReadGroupsErrors, ReadGroupsResponses, ReadItemData, ReadItemErrors, ReadItemResponses, ReadItemsData, ReadItemsErrors, ReadItemsResponses, ReadJobData, ReadJobErrors, ReadJobKindsData, ReadJobKindsErrors, ReadJobKindsResponses, ReadJobResponses, ReadJobsData, ReadJobsErrors, ReadJobsResponses, ReadPermissionsData, ReadPermissionsErrors, ReadPermissionsResponses, ReadPersonalTokensData, ReadPersonalTokensErrors, ReadPersonalTokensResponses, ReadUserByIdData, ReadUserByIdErrors, ReadUserByIdResponses, ReadUserMeData, ReadUserMeErrors, ReadUserMeResponses, ReadUsersData, ReadUsersErrors, ReadUsersResponses, RecoverPasswordData, RecoverPasswordErrors, RecoverPasswordResponses, RegisterUserData, RegisterUserErrors, RegisterUserResponses, RemoveGroupMemberData, RemoveGroupMemberErrors, RemoveGroupMemberResponses, ResetPasswordData, ResetPasswordErrors, ResetPasswordResponses, RevokePersonalTokenData, RevokePersonalTokenErrors, RevokePersonalTokenResponses, TestEmailData, TestEmailErrors, TestEmailResponses, TestTokenData, TestTokenErrors, TestTokenResponses, UpdateGroupData, UpdateGroupErrors, UpdateGroupResponses, UpdateItemData, UpdateItemErrors, UpdateItemResponses, UpdatePasswordMeData, UpdatePasswordMeErrors, UpdatePasswordMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserMeData, UpdateUserMeErrors, UpdateUserMeResponses, UpdateUserResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -326,6 +326,37 @@ export const updatePasswordMe = <ThrowOnError extends boolean = false>(options: 
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * List your personal access tokens
+ */
+export const readPersonalTokens = <ThrowOnError extends boolean = false>(options?: Options<ReadPersonalTokensData, ThrowOnError>) => (options?.client ?? client).get<ReadPersonalTokensResponses, ReadPersonalTokensErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/users/me/tokens',
+    ...options
+});
+
+/**
+ * Create a personal access token with some of your permissions
+ */
+export const createPersonalToken = <ThrowOnError extends boolean = false>(options: Options<CreatePersonalTokenData, ThrowOnError>) => (options.client ?? client).post<CreatePersonalTokenResponses, CreatePersonalTokenErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/users/me/tokens',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Revoke one of your personal access tokens
+ */
+export const revokePersonalToken = <ThrowOnError extends boolean = false>(options: Options<RevokePersonalTokenData, ThrowOnError>) => (options.client ?? client).delete<RevokePersonalTokenResponses, RevokePersonalTokenErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/users/me/tokens/{token_id}',
+    ...options
 });
 
 /**

@@ -264,6 +264,48 @@ export type Permissions = {
     data: Array<PermissionPublic>;
 };
 
+export type PersonalTokenCreate = {
+    /**
+     * Days until it expires; 90 when left out
+     */
+    expires_in_days?: number;
+    name: string;
+    /**
+     * Permission names from the catalog
+     */
+    permissions?: Array<Permission>;
+};
+
+export type PersonalTokenCreated = {
+    created_at: string;
+    expires_at: string;
+    id: number;
+    last_used_at: string | null;
+    name: string;
+    permissions: Array<Permission>;
+    /**
+     * The token itself: shown only in this answer
+     */
+    token: string;
+};
+
+export type PersonalTokenPublic = {
+    created_at: string;
+    expires_at: string;
+    id: number;
+    last_used_at: string | null;
+    name: string;
+    permissions: Array<Permission>;
+};
+
+export type PersonalTokensPage = {
+    /**
+     * Total, not the page size
+     */
+    count: number;
+    data: Array<PersonalTokenPublic>;
+};
+
 export type Token = {
     access_token: string;
     /**
@@ -1630,6 +1672,118 @@ export type UpdatePasswordMeResponses = {
 };
 
 export type UpdatePasswordMeResponse = UpdatePasswordMeResponses[keyof UpdatePasswordMeResponses];
+
+export type ReadPersonalTokensData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/users/me/tokens';
+};
+
+export type ReadPersonalTokensErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: Error;
+    /**
+     * Not enough permissions
+     */
+    403: Error;
+};
+
+export type ReadPersonalTokensError = ReadPersonalTokensErrors[keyof ReadPersonalTokensErrors];
+
+export type ReadPersonalTokensResponses = {
+    /**
+     * Your tokens, newest first (never the tokens themselves)
+     */
+    200: PersonalTokensPage;
+};
+
+export type ReadPersonalTokensResponse = ReadPersonalTokensResponses[keyof ReadPersonalTokensResponses];
+
+export type CreatePersonalTokenData = {
+    body: PersonalTokenCreate;
+    path?: never;
+    query?: never;
+    url: '/users/me/tokens';
+};
+
+export type CreatePersonalTokenErrors = {
+    /**
+     * Bad request
+     */
+    400: ValidationError;
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: Error;
+    /**
+     * Not enough permissions
+     */
+    403: Error;
+    /**
+     * Request body too large
+     */
+    413: Error;
+    /**
+     * Unsupported media type
+     */
+    415: Error;
+    /**
+     * Validation error
+     */
+    422: ValidationError;
+};
+
+export type CreatePersonalTokenError = CreatePersonalTokenErrors[keyof CreatePersonalTokenErrors];
+
+export type CreatePersonalTokenResponses = {
+    /**
+     * Created; the token is in this answer only
+     */
+    201: PersonalTokenCreated;
+};
+
+export type CreatePersonalTokenResponse = CreatePersonalTokenResponses[keyof CreatePersonalTokenResponses];
+
+export type RevokePersonalTokenData = {
+    body?: never;
+    path: {
+        /**
+         * The token's id
+         */
+        token_id: number;
+    };
+    query?: never;
+    url: '/users/me/tokens/{token_id}';
+};
+
+export type RevokePersonalTokenErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: Error;
+    /**
+     * Not enough permissions
+     */
+    403: Error;
+    /**
+     * Not found
+     */
+    404: Error;
+};
+
+export type RevokePersonalTokenError = RevokePersonalTokenErrors[keyof RevokePersonalTokenErrors];
+
+export type RevokePersonalTokenResponses = {
+    /**
+     * Revoked: the token fails from now on
+     */
+    204: void;
+};
+
+export type RevokePersonalTokenResponse = RevokePersonalTokenResponses[keyof RevokePersonalTokenResponses];
 
 export type RegisterUserData = {
     body: UserRegister;

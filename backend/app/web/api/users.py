@@ -22,8 +22,8 @@ from app.schemas.users import (
 from app.services import audit, users
 from app.services.audit import Action
 from app.services.errors import NotFound, PermissionDenied, Unavailable
-from app.services.permissions import Permission, effective_permissions
-from app.web.auth import current_user, require
+from app.services.permissions import Permission, acts_as_superuser, effective_permissions
+from app.web.auth import current_user, require, require_interactive
 from app.web.db import runtime, session
 from app.web.limits import limiter, setting
 
@@ -71,7 +71,7 @@ def _get_or_404(user_id: int) -> User:
 
 def _guard_superuser_changes(actor: User, target: User | None, changes: dict[str, Any]) -> None:
     """Only a superuser may grant superuser rights or change a superuser's account."""
-    if actor.is_superuser:
+    if acts_as_superuser(actor):
         return
     if changes.get("is_superuser") or (target is not None and target.is_superuser):
         raise PermissionDenied("Only a superuser can change superuser accounts")
@@ -198,6 +198,8 @@ class UserMe(Resource):
         """Change your own name or email (a new email needs your current password)."""
         user = current_user()
         body = read_body(UserUpdateMe).model_dump(exclude_unset=True)
+        if "email" in body:
+            require_interactive()
         current_password = body.pop("current_password", None)
         before = _fields(user)
         users.update_own_account(
@@ -233,7 +235,7 @@ class UserMePassword(Resource):
     @errors(ns, 400, 401, 403, 413, 415, 422)
     def patch(self) -> dict[str, str]:
         """Change your password: needs the current one; ends every session."""
-        user = current_user()
+        user = require_interactive()
         body = read_body(UpdatePassword)
         users.change_password(
             session=session(),
