@@ -15,7 +15,8 @@ from app.schemas.personal_tokens import (
     PersonalTokenPublic,
     PersonalTokensPage,
 )
-from app.services import personal_tokens
+from app.services import audit, personal_tokens
+from app.services.audit import Action
 from app.services.permissions import ALL_PERMISSIONS
 from app.web.auth import require_interactive
 from app.web.db import runtime, session
@@ -69,6 +70,17 @@ class PersonalTokenList(Resource):
             permissions=body.permissions,
             expires_in_days=body.expires_in_days,
         )
+        audit.record(
+            session(),
+            Action.TOKEN_CREATED,
+            actor=user,
+            target=("token", created.record.id),
+            details={
+                "name": created.record.name,
+                "permissions": created.record.permissions,
+                "expires_at": created.record.expires_at.isoformat(),
+            },
+        )
         session().commit()
         return answer(PersonalTokenCreated, public_token(created.record, token=created.token)), 201
 
@@ -82,6 +94,8 @@ class PersonalTokenById(Resource):
     def delete(self, token_id: int) -> Response:
         """Revoke one of your personal access tokens."""
         user = require_interactive()
-        personal_tokens.revoke_token(session=session(), user=user, token_id=checked_id(token_id))
+        token_id = checked_id(token_id)
+        personal_tokens.revoke_token(session=session(), user=user, token_id=token_id)
+        audit.record(session(), Action.TOKEN_REVOKED, actor=user, target=("token", token_id))
         session().commit()
         return make_response("", 204)

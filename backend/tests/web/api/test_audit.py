@@ -146,6 +146,30 @@ def test_password_change_is_recorded_without_the_passwords(
     assert_no_secret(event)
 
 
+def test_token_created_and_revoked_are_recorded_without_the_token(
+    client: FlaskClient, db: Session, user: User, user_headers: dict[str, str]
+) -> None:
+    response = client.post(
+        "/api/v1/users/me/tokens",
+        json={"name": "deploy", "permissions": [], "expires_in_days": 7},
+        headers=user_headers,
+    )
+    assert response.status_code == 201
+    created = response.get_json()
+    assert (
+        client.delete(f"/api/v1/users/me/tokens/{created['id']}", headers=user_headers).status_code
+        == 204
+    )
+
+    made, revoked = only(db, "token.created"), only(db, "token.revoked")
+    for event in (made, revoked):
+        assert (event.actor_id, event.target_type) == (user.id, "token")
+        assert event.target_id == str(created["id"])
+        assert created["token"] not in repr(event.details)
+    assert made.details["name"] == "deploy"
+    assert made.details["permissions"] == []
+
+
 def test_password_reset_is_recorded(
     client: FlaskClient, db: Session, runtime: Runtime, user: User
 ) -> None:
