@@ -9,7 +9,7 @@ from pydantic import Field
 
 from app.services.permissions import Permission
 
-from .common import Input, Output, Page, not_blank
+from .common import Input, Integer, Output, Page, not_blank
 from .groups import PermissionNames
 
 Name = Annotated[str, *not_blank(max_length=100)]
@@ -21,7 +21,7 @@ MAX_EXPIRES_IN_DAYS = 365
 class PersonalTokenCreate(Input):
     name: Name
     permissions: PermissionNames = Field(default_factory=list)
-    expires_in_days: int = Field(
+    expires_in_days: Integer = Field(
         default=DEFAULT_EXPIRES_IN_DAYS,
         ge=1,
         le=MAX_EXPIRES_IN_DAYS,

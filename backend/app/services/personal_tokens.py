@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from app.core.security import PersonalTokenCodec
@@ -120,10 +120,10 @@ def needs_touch(record: PersonalAccessToken, now: datetime) -> bool:
     return record.last_used_at is None or now - record.last_used_at >= LAST_USED_PRECISION
 
 
-def touch(*, session: Session, token_id: int, now: datetime) -> bool:
+def touch(*, connection: Connection, token_id: int, now: datetime) -> bool:
     """Record a use: one conditional UPDATE, so that of concurrent requests at most
     one writes per minute. True when this one did."""
-    done = session.execute(
+    done = connection.execute(
         update(PersonalAccessToken)
         .where(
             PersonalAccessToken.id == token_id,
@@ -133,6 +133,5 @@ def touch(*, session: Session, token_id: int, now: datetime) -> bool:
             ),
         )
         .values(last_used_at=now)
-        .execution_options(synchronize_session=False)
     )
-    return getattr(done, "rowcount", 0) == 1
+    return done.rowcount == 1

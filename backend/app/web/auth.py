@@ -60,10 +60,11 @@ def _user_from_personal_token(token: str) -> User:
     # (unbound at the request's end, with the request id).
     request_context.bind_scope((user.id, frozenset(record.permissions)))
     if personal_tokens.needs_touch(record, now):
-        # A statement of its own, committed at once: the request's session may be a
-        # read-only one (GET), and the record of use must not wait on the handler.
-        with runtime().autocommit_sessions() as own:
-            personal_tokens.touch(session=own, token_id=record.id, now=now)
+        # On the request's own connection, not a second one from the pool (requests
+        # waiting for a second connection could take the whole pool). A GET's runs
+        # without a transaction, so this commits at once; other methods' commits
+        # with the request's transaction (a use by a failed request is not kept).
+        personal_tokens.touch(connection=session().connection(), token_id=record.id, now=now)
     return user
 
 

@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 from app.core.passwords import TOO_COMMON
 from app.models import Job, User
 from app.runtime import Runtime
+from app.services import personal_tokens
 from app.web import create_app
 from tests.conftest import make_settings
 from tests.utils.databases import empty_tables
@@ -123,12 +124,25 @@ def _seed(db: Session, runtime: Runtime) -> tuple[dict[str, User], dict[str, lis
     ]
     db.add_all(jobs)
     db.commit()
+    tokens = [
+        personal_tokens.create_token(
+            session=db,
+            codec=runtime.personal_tokens,
+            user=user,
+            name=f"Token of {user.email}",
+            permissions=[],
+            expires_in_days=1,
+        ).record
+        for user in people.values()
+    ]
+    db.commit()
     existing = {
         "job_id": [job.id for job in jobs],
         "user_id": [user.id for user in people.values()],
         "item_id": [item.id for item in items],
         "group_id": [group.id for group in groups],
         "email": [user.email for user in people.values()],
+        "token_id": [token.id for token in tokens],
     }
     return people, existing
 

@@ -70,6 +70,8 @@ def test_create_token_without_expiry_expires_in_90_days(
         created["created_at"]
     )
     assert lifetime == timedelta(days=90)
+    # 30.0 is an integer to JSON Schema, as the document says: accepted like 30.
+    assert _create(client, user_headers, expires_in_days=30.0)["expires_at"]
     one_day = _create(client, user_headers, expires_in_days=1)
     lifetime = datetime.fromisoformat(one_day["expires_at"]) - datetime.fromisoformat(
         one_day["created_at"]
@@ -177,6 +179,7 @@ def test_create_token_with_permission_not_held_returns_403(
         ({"name": "x", "permissions": ["users:read", "users:read"]}, "permissions"),
         ({"name": "x", "permissions": "users:read"}, "permissions"),
         ({"name": "x", "expires_in_days": 0}, "expires_in_days"),
+        ({"name": "x", "expires_in_days": 1.5}, "expires_in_days"),
         ({"name": "x", "expires_in_days": 366}, "expires_in_days"),
         ({"name": "x", "expires_in_days": "30"}, "expires_in_days"),
         ({"name": "x", "expires_in_days": 10**30}, "expires_in_days"),
@@ -291,11 +294,15 @@ def test_token_cannot_manage_tokens_password_or_email(
     assert listed["count"] == 1
 
 
-def test_token_can_change_full_name(client: FlaskClient, user_headers: dict[str, str]) -> None:
+def test_token_can_change_full_name_and_the_use_is_recorded(
+    client: FlaskClient, user_headers: dict[str, str]
+) -> None:
     token = _bearer(_create(client, user_headers)["token"])
     response = client.patch(ME, json={"full_name": "Scripted"}, headers=token)
     assert response.status_code == 200
     assert response.get_json()["full_name"] == "Scripted"
+    listed = client.get(TOKENS, headers=user_headers).get_json()
+    assert listed["data"][0]["last_used_at"] is not None
 
 
 @pytest.fixture
