@@ -3,7 +3,7 @@
 import { ADMIN } from './support/env'
 import { expect, mainNav, test, unique } from './support/fixtures'
 
-test('the audit log shows failed and successful logins and filters by action', async ({
+test('the audit log shows failed and successful logins and filters by action @phone', async ({
   adminPage: page,
   openPage,
   shot,

@@ -36,9 +36,9 @@ class _Instant(QueryText):
     def __call__(self, value: str) -> datetime:  # type: ignore[override]
         try:
             parsed = datetime.fromisoformat(super().__call__(value))
-        except ValueError:
+            return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+        except (ValueError, OverflowError):  # overflow: year 1 with an offset east of UTC
             raise ValueError("Must be an ISO 8601 date and time") from None
-        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 instant = _Instant({"type": "string", "format": "date-time"})

@@ -12,12 +12,13 @@ from typing import Any
 
 from sqlalchemy import MetaData, create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError
 
 from app.db import migrate
 from app.db.session import _normalise_url
 from app.kinds.default import DEMO, DemoParams
 from app.runtime import Runtime
-from app.services import auth, groups, items, jobs, users
+from app.services import audit, auth, groups, items, jobs, users
 from app.services.permissions import Permission
 from tests.conftest import make_settings
 
@@ -127,9 +128,29 @@ def populate(database_url: str) -> None:
                 password=PASSWORD,
             )
             auth.create_password_reset_token(session=session, settings=runtime.settings, user=jane)
+            audit.record(
+                session,
+                audit.Action.GROUP_CREATED,
+                actor=admin,
+                target=("group", editors.id),
+                details={"name": editors.name, "permissions": ["items:read_all"]},
+            )
             session.commit()
     finally:
         runtime.engine.dispose()
+
+
+def audit_update_refused(database_url: str) -> bool:
+    """Whether the database still refuses to change an audit event (its triggers)."""
+    engine = create_engine(_normalise_url(database_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE audit_events SET action = 'changed'"))
+    except DatabaseError:
+        return True
+    finally:
+        engine.dispose()
+    return False
 
 
 def write_more(database_url: str) -> int:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.ops.backups.support import (
+    audit_update_refused,
     backup,
     change_everything,
     contents,
@@ -25,6 +26,7 @@ FILLED_TABLES = {
     "jobs",
     "refresh_tokens",
     "password_reset_tokens",
+    "audit_events",
     "alembic_version",
 }
 
@@ -43,6 +45,8 @@ def test_restore_brings_back_every_row_after_the_database_is_dropped(
     assert done.returncode == 0, done.stderr
     assert contents(database_url) == rows
     assert shape(database_url) == schema
+    # The audit log's triggers came back with it: it is still append-only.
+    assert audit_update_refused(database_url)
     # The app carries on: new rows get fresh ids (sequences came back too).
     assert write_more(database_url) > max(row[0] for row in rows["items"])
 

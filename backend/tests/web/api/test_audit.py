@@ -455,6 +455,8 @@ def test_read_audit_events_filters_and_pages(
         "?since=yesterday",
         "?until=2026-13-45",
         "?since=%00",
+        "?since=0001-01-01T00:00:00%2B01:00",
+        "?until=9999-12-31T23:59:59-01:00",
     ],
 )
 def test_read_audit_events_with_bad_query_is_a_client_error(
