@@ -6,6 +6,7 @@ from app.models import project
 from app.models.group import Group, GroupPermission, group_members
 from app.models.item import Item
 from app.models.job import Job, JobState
+from app.models.mfa import MfaChallenge, MfaRecoveryCode
 from app.models.project import *  # noqa: F403
 from app.models.token import PasswordResetToken, RefreshToken
 from app.models.user import User
@@ -16,6 +17,8 @@ __all__ = [
     "Item",
     "Job",
     "JobState",
+    "MfaChallenge",
+    "MfaRecoveryCode",
     "PasswordResetToken",
     "RefreshToken",
     "User",

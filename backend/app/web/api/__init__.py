@@ -15,7 +15,7 @@ from werkzeug.exceptions import NotFound
 
 from app.web import errors, response_headers
 
-from . import groups, items, jobs, login, openapi, permissions, project, shapes, users, utils
+from . import groups, items, jobs, login, mfa, openapi, permissions, project, shapes, users, utils
 
 API_PREFIX = "/api"
 VERSION_PREFIX = "/v1"
@@ -84,6 +84,7 @@ def build_api(blueprint: Blueprint, title: str, *, docs: bool = True) -> Api:
         (login.recovery_ns, "/password-recovery"),
         (login.reset_ns, "/reset-password"),
         (users.ns, "/users"),
+        (mfa.ns, "/users"),
         (groups.ns, "/groups"),
         (permissions.ns, "/permissions"),
         (items.ns, "/items"),

@@ -12,12 +12,19 @@ from flask_restx import Namespace, Resource, reqparse
 
 from app.queue import RECOVER_PASSWORD
 from app.schemas.auth import NewPassword, Token
+from app.schemas.mfa import LoginRefused, MfaLogin
 from app.schemas.users import UserPublic
 from app.services import auth
-from app.services.errors import AuthenticationFailed, BadRequest, InvalidInput, Unavailable
+from app.services.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    InvalidInput,
+    MfaRequired,
+    Unavailable,
+)
 from app.web.auth import current_user
 from app.web.db import runtime, session
-from app.web.limits import limiter, login_account_key, setting
+from app.web.limits import limiter, login_account_key, mfa_account_key, setting
 from app.web.payload import form_or_json
 
 from .schema import errors, message_model, register_common_models
@@ -35,6 +42,8 @@ REFRESH_COOKIE_PATH = "/api/v1/login"
 RECOVERY_MESSAGE = "If that account exists, a password recovery email has been sent"
 
 token_model = document(ns, Token)
+login_refused_model = document(ns, LoginRefused)
+mfa_login_model = document(ns, MfaLogin)
 login_form = reqparse.RequestParser()
 login_form.add_argument("username", location="form", required=True, help="The email address")
 login_form.add_argument("password", location="form", required=True)
@@ -89,21 +98,55 @@ class AccessToken(Resource):
     @ns.doc("loginAccessToken", security=[])
     @ns.expect(login_form)
     @ns.response(200, "Logged in; the refresh token is set as an httpOnly cookie", token_model)
-    @errors(ns, 400, 401, 403, 413, 422, 429)
+    @ns.response(403, "Inactive user; or a second factor is due", login_refused_model)
+    @errors(ns, 400, 401, 413, 422, 429)
     @limiter.limit(setting("RATE_LIMIT_LOGIN_IP"))
     @limiter.limit(setting("RATE_LIMIT_LOGIN_ACCOUNT"), key_func=login_account_key)
     def post(self) -> Response:
         """Log in with email and password (OAuth2 password grant); JSON is accepted too."""
         username, password = _credentials()
         rt = runtime()
-        tokens = auth.login(
-            session=session(),
-            hasher=rt.hasher,
-            codec=rt.tokens,
-            settings=rt.settings,
-            email=username,
-            password=password,
-        )
+        try:
+            tokens = auth.login(
+                session=session(),
+                hasher=rt.hasher,
+                codec=rt.tokens,
+                settings=rt.settings,
+                email=username,
+                password=password,
+            )
+        except MfaRequired:
+            session().commit()  # the challenge its mfa_token names
+            raise
+        session().commit()
+        return _token_response(tokens)
+
+
+@ns.route("/mfa")
+class MfaLoginStep(Resource):
+    @ns.doc("loginMfa", security=[])
+    @ns.expect(mfa_login_model)
+    @ns.response(200, "Logged in; the refresh token is set as an httpOnly cookie", token_model)
+    @errors(ns, 400, 401, 413, 415, 422, 429)
+    @limiter.limit(setting("RATE_LIMIT_LOGIN_IP"))
+    @limiter.limit(setting("RATE_LIMIT_LOGIN_ACCOUNT"), key_func=mfa_account_key)
+    def post(self) -> Response:
+        """Finish a login with two-factor authentication: a code from the app, or a
+        recovery code."""
+        body = read_body(MfaLogin)
+        rt = runtime()
+        try:
+            tokens = auth.login_with_code(
+                session=session(),
+                codec=rt.tokens,
+                crypto=rt.mfa_crypto,
+                settings=rt.settings,
+                mfa_token=body.mfa_token,
+                code=body.code,
+            )
+        except AuthenticationFailed:
+            session().commit()  # the wrong code counts against the token
+            raise
         session().commit()
         return _token_response(tokens)
 
