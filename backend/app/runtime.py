@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.core.config import Settings
 from app.core.security import PasswordHasher, PersonalTokenCodec, TokenCodec
+from app.core.totp import MfaCrypto
 from app.db import create_db_engine, create_session_factory
 from app.queue import TaskQueue
 from app.services.email import EmailRenderer, EmailSender
@@ -37,8 +38,11 @@ class Runtime:
     autocommit_sessions: sessionmaker[Session] = field(init=False)
     # The same, for work that only reads: a flush with changes pending raises.
     read_sessions: sessionmaker[Session] = field(init=False)
+    # Encrypts TOTP secrets and hashes recovery codes, with keys from the settings.
+    mfa_crypto: MfaCrypto = field(init=False)
 
     def __post_init__(self) -> None:
+        self.mfa_crypto = MfaCrypto(self.settings)
         self.autocommit_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.autocommit_sessions = create_session_factory(self.autocommit_engine)
         self.read_sessions = create_session_factory(self.autocommit_engine, read_only=True)

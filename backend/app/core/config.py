@@ -121,6 +121,11 @@ class Settings(BaseSettings):
 
     # Security
     SECRET_KEY: SecretStr = SecretStr("changethis")
+    # Earlier values of SECRET_KEY, comma-separated, after a rotation: TOTP secrets
+    # and recovery codes made under them still work (docs/security.md).
+    PREVIOUS_SECRET_KEYS: SecretStr = SecretStr("")
+    # Seconds a login has to give its second factor after the password.
+    MFA_TOKEN_EXPIRE_SECONDS: int = Field(default=300, ge=30, le=3600)
     ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=15, ge=1)
     REFRESH_TOKEN_EXPIRE_DAYS: int = Field(default=14, ge=1)
     # Seconds after a refresh during which the same (now rotated) cookie may be
@@ -281,6 +286,11 @@ class Settings(BaseSettings):
     @property
     def email_backend(self) -> str:
         return self.EMAIL_BACKEND or ("smtp" if self.SMTP_HOST else "console")
+
+    @property
+    def previous_secret_keys(self) -> list[str]:
+        raw = self.PREVIOUS_SECRET_KEYS.get_secret_value()
+        return [key.strip() for key in raw.split(",") if key.strip()]
 
     @property
     def docs_enabled(self) -> bool:

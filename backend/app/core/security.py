@@ -19,6 +19,10 @@ from app.core.config import Settings
 
 ALGORITHM = "HS256"
 ACCESS_TOKEN_TYPE = "access"  # noqa: S105 (a claim value, not a secret)
+# An mfa_token: what a login with the right password gets when a second factor is
+# due. Its own type and audience, so it is never taken for an access token.
+MFA_TOKEN_TYPE = "mfa"  # noqa: S105 (a claim value, not a secret)
+MFA_TOKEN_AUDIENCE = "login-mfa"  # noqa: S105
 # Tokens whose signature and claims were checked, per process: a client sends the
 # same token with every request until it expires, and checking it again cost
 # about 130 us of CPU per request. Bounded; only valid tokens get in.
@@ -92,6 +96,7 @@ class TokenCodec:
         self._key = settings.SECRET_KEY.get_secret_value()
         self._lifetime = timedelta(minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES)
         self._verified = functools.lru_cache(maxsize=VERIFIED_TOKENS_CACHED)(self._verify)
+        self.mfa = MfaTokenCodec(settings)
 
     @property
     def lifetime_seconds(self) -> int:
@@ -142,6 +147,59 @@ class TokenCodec:
             issued_at=datetime.fromtimestamp(payload["iat"], UTC),
         )
         return claims, float(payload["exp"])
+
+
+@dataclass(frozen=True, slots=True)
+class MfaTokenClaims:
+    user_id: int
+    stamp: str
+    # Names the server-side record that makes the token single-use.
+    jti: str
+
+
+class MfaTokenCodec:
+    """Signs and checks mfa_tokens: HS256, a type and audience of their own.
+
+    A signed token rather than a random one so that the login's rate limit can
+    name the account from the token alone, before any database work, and only
+    for tokens this server issued. It is single-use through its `jti`'s record."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._key = settings.SECRET_KEY.get_secret_value()
+
+    def create(self, *, user_id: int, stamp: str, jti: str, expires_at: datetime) -> str:
+        payload: dict[str, Any] = {
+            "sub": str(user_id),
+            "stamp": stamp,
+            "type": MFA_TOKEN_TYPE,
+            "aud": MFA_TOKEN_AUDIENCE,
+            "iat": datetime.now(UTC),
+            "exp": expires_at,
+            "jti": jti,
+        }
+        return jwt.encode(payload, self._key, algorithm=ALGORITHM)
+
+    def decode(self, token: str) -> MfaTokenClaims:
+        try:
+            payload = jwt.decode(
+                token,
+                self._key,
+                algorithms=[ALGORITHM],
+                audience=MFA_TOKEN_AUDIENCE,
+                options={"require": ["exp", "iat", "sub", "type", "stamp", "aud", "jti"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidTokenError(str(exc)) from exc
+        subject, stamp, jti = payload["sub"], payload["stamp"], payload["jti"]
+        if payload.get("type") != MFA_TOKEN_TYPE:
+            raise InvalidTokenError("not an mfa token")
+        if not (isinstance(subject, str) and subject.isascii() and subject.isdigit()):
+            raise InvalidTokenError("malformed subject")
+        if not 1 <= int(subject) <= MAX_ID:
+            raise InvalidTokenError("malformed subject")
+        if not isinstance(stamp, str) or not isinstance(jti, str) or len(jti) > 32:
+            raise InvalidTokenError("malformed token")
+        return MfaTokenClaims(user_id=int(subject), stamp=stamp, jti=jti)
 
 
 def new_opaque_token() -> str:

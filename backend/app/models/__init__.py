@@ -7,6 +7,7 @@ from app.models.audit import AuditEvent
 from app.models.group import Group, GroupPermission, group_members
 from app.models.item import Item
 from app.models.job import Job, JobState
+from app.models.mfa import MfaChallenge, MfaRecoveryCode
 from app.models.personal_token import PersonalAccessToken
 from app.models.project import *  # noqa: F403
 from app.models.token import PasswordResetToken, RefreshToken
@@ -19,6 +20,8 @@ __all__ = [
     "Item",
     "Job",
     "JobState",
+    "MfaChallenge",
+    "MfaRecoveryCode",
     "PasswordResetToken",
     "PersonalAccessToken",
     "RefreshToken",

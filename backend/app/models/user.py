@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import String
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.security import new_security_stamp
@@ -30,6 +30,12 @@ class User(Base):
     # never equal between two accounts, so a token can only name the account it was
     # issued to, whatever happens to ids.
     security_stamp: Mapped[str] = mapped_column(String(32), default=new_security_stamp)
+    # TOTP (app/services/mfa.py): the secret, encrypted (pending until confirmed),
+    # when it was confirmed (on from then), and the last time step a code was
+    # accepted for (a code works once).
+    mfa_secret: Mapped[str | None] = mapped_column(String(255))
+    mfa_enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -42,6 +48,10 @@ class User(Base):
     jobs: Mapped[list[Job]] = relationship(
         back_populates="owner", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @property
+    def mfa_enabled(self) -> bool:
+        return self.mfa_enabled_at is not None
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.email}>"

@@ -115,6 +115,7 @@ class UserPublic(Output):
     is_superuser: bool
     groups: list[GroupRef]
     permissions: list[Permission] = Field(description="Effective permission names")
+    mfa_enabled: bool = Field(description="Two-factor authentication (TOTP) is on")
     created_at: datetime
 
 

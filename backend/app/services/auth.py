@@ -17,10 +17,11 @@ from app.core.security import (
     hash_opaque_token,
     new_opaque_token,
 )
+from app.core.totp import Clock, MfaCrypto, system_clock
 from app.db.base import utcnow
 from app.models import PasswordResetToken, RefreshToken, User
-from app.services import users
-from app.services.errors import AuthenticationFailed, BadRequest, PermissionDenied
+from app.services import mfa, users
+from app.services.errors import AuthenticationFailed, BadRequest, MfaRequired, PermissionDenied
 
 INVALID_CREDENTIALS = "Incorrect email or password"
 INVALID_REFRESH = "Invalid or expired refresh token"
@@ -50,6 +51,27 @@ def login(
         raise AuthenticationFailed(INVALID_CREDENTIALS)
     if not user.is_active:
         raise PermissionDenied("Inactive user")
+    if user.mfa_enabled:
+        # The caller commits before answering: the challenge must be stored.
+        token = mfa.begin_login(session=session, codec=codec, settings=settings, user=user)
+        raise MfaRequired(token)
+    return _issue(session=session, codec=codec, settings=settings, user=user, family=None)
+
+
+def login_with_code(
+    *,
+    session: Session,
+    codec: TokenCodec,
+    crypto: MfaCrypto,
+    settings: Settings,
+    mfa_token: str,
+    code: str,
+    clock: Clock = system_clock,
+) -> IssuedTokens:
+    """The second step of a login with MFA on: the same tokens as `login` gives."""
+    user = mfa.complete_login(
+        session=session, codec=codec, crypto=crypto, mfa_token=mfa_token, code=code, clock=clock
+    )
     return _issue(session=session, codec=codec, settings=settings, user=user, family=None)
 
 
@@ -206,7 +228,8 @@ def reset_password(
 
 
 def purge_expired_tokens(*, session: Session, now: datetime) -> int:
-    """Delete refresh tokens past expiry and reset tokens that are used or expired.
+    """Delete refresh tokens past expiry, and reset tokens and MFA login challenges
+    that are used or expired.
     Rotated refresh tokens stay until they expire: reuse detection needs them."""
     refresh_gone = session.execute(
         delete(RefreshToken)
@@ -218,4 +241,9 @@ def purge_expired_tokens(*, session: Session, now: datetime) -> int:
         .where((PasswordResetToken.expires_at <= now) | PasswordResetToken.used_at.is_not(None))
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(refresh_gone, "rowcount", 0)) + int(getattr(reset_gone, "rowcount", 0))
+    challenges_gone = mfa.purge_expired_challenges(session=session, now=now)
+    return (
+        int(getattr(refresh_gone, "rowcount", 0))
+        + int(getattr(reset_gone, "rowcount", 0))
+        + challenges_gone
+    )

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 
 class ServiceError(Exception):
     """Base class: `message` is safe to show to the client; `errors` names the
-    fields at fault, when some are."""
+    fields at fault, when some are; `fields` are more members of the answer's body."""
 
-    def __init__(self, message: str, errors: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        errors: dict[str, str] | None = None,
+        *,
+        fields: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+        self.fields = fields or {}
 
 
 class InvalidInput(ServiceError):
@@ -30,6 +39,16 @@ class AuthenticationFailed(ServiceError):
 
 class PermissionDenied(ServiceError):
     """Authenticated but not allowed (403)."""
+
+
+class MfaRequired(PermissionDenied):
+    """The password was right; the login goes on at /login/mfa with this token."""
+
+    def __init__(self, mfa_token: str) -> None:
+        super().__init__(
+            "Enter the code from your authenticator app",
+            fields={"mfa_required": True, "mfa_token": mfa_token},
+        )
 
 
 class NotFound(ServiceError):

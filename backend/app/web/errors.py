@@ -50,6 +50,7 @@ def error_result(exc: BaseException) -> ErrorResult:
         body: dict[str, Any] = {"message": exc.message}
         if exc.errors:
             body["errors"] = exc.errors
+        body.update(exc.fields)
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
         return body, status, headers
     if isinstance(exc, HTTPException):

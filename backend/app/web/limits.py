@@ -20,6 +20,7 @@ from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
 from app.core.config import Settings
+from app.core.security import InvalidTokenError
 from app.services import users
 from app.web.db import runtime
 from app.web.payload import form_or_json
@@ -77,3 +78,19 @@ def login_account_key() -> str:
         # would count in this process's memory from then on.
         username = None
     return "login:" + (users.login_key(username) if isinstance(username, str) else "-")
+
+
+def mfa_account_key() -> str:
+    """The account a login's second step targets, named by its mfa_token: codes for
+    one account are limited however many tokens its password won. Only a token this
+    server signed names an account; anything else shares one key."""
+    try:
+        token = form_or_json().get("mfa_token")
+    except HTTPException:
+        token = None  # as in login_account_key
+    if isinstance(token, str):
+        try:
+            return f"login-mfa:{runtime().tokens.mfa.decode(token).user_id}"
+        except InvalidTokenError:
+            pass
+    return "login-mfa:-"

@@ -14,6 +14,7 @@ USER_FIELDS = {
     "is_superuser",
     "groups",
     "permissions",
+    "mfa_enabled",
     "created_at",
 }
 GROUP_FIELDS = {"id", "name", "description", "permissions", "member_count"}
@@ -51,6 +52,7 @@ def assert_user(body: Any) -> dict[str, Any]:
     assert isinstance(body["id"], int)
     assert isinstance(body["is_active"], bool)
     assert isinstance(body["is_superuser"], bool)
+    assert isinstance(body["mfa_enabled"], bool)
     assert all(set(group) == {"id", "name"} for group in body["groups"])
     assert all(isinstance(name, str) for name in body["permissions"])
     assert isinstance(body["created_at"], str)

@@ -50,8 +50,16 @@ CONFIG = {"seed": 20261125, "generation": {"deterministic": True}}
 CHECKS = REGISTERED_CHECKS.get_all()
 # Operations that refuse a well-formed request for what no schema can say: a reset
 # token that was never issued, a current password that is not the user's (and a
-# new email needs it). Their 400 is the documented answer; every other check holds.
-SECRET_DEPENDENT = {"resetPassword", "updatePasswordMe", "updateUserMe"}
+# new email needs it), a two-factor code or an enrollment not started. Their 400 is
+# the documented answer; every other check holds.
+SECRET_DEPENDENT = {
+    "resetPassword",
+    "updatePasswordMe",
+    "updateUserMe",
+    "startTotpEnrollment",
+    "confirmTotpEnrollment",
+    "disableTotp",
+}
 
 
 def positive_data_accepted_unless_common_password(

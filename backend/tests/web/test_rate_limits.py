@@ -24,8 +24,10 @@ from tests.utils.apps import app_with_settings
 from tests.utils.assertions import assert_error
 from tests.utils.databases import same_on_every_database
 from tests.utils.factories import DEFAULT_PASSWORD, make_user
+from tests.utils.mfa import enable_mfa
 
 LOGIN = "/api/v1/login/access-token"
+LOGIN_MFA = "/api/v1/login/mfa"
 RECOVER = "/api/v1/password-recovery/{}"
 SIGNUP = "/api/v1/users/signup"
 HIGH = "1000/minute"
@@ -225,3 +227,43 @@ def test_login_keeps_working_when_limit_storage_is_down(
     client = limited_client(runtime, RATE_LIMIT_STORAGE_URL=f"redis://127.0.0.1:{free_port()}/0")
     response = attempt_login(client, user.email, DEFAULT_PASSWORD)
     assert response.status_code == 200
+
+
+def mfa_token(client: FlaskClient, email: str, address: str) -> str:
+    response = attempt_login(client, email, DEFAULT_PASSWORD, address)
+    assert response.status_code == 403, response.get_data(as_text=True)
+    token = response.get_json()["mfa_token"]
+    assert isinstance(token, str)
+    return token
+
+
+def attempt_mfa(client: FlaskClient, token: str, address: str) -> TestResponse:
+    return client.post(
+        LOGIN_MFA, json={"mfa_token": token, "code": "wrong-code"}, **from_address(address)
+    )
+
+
+@same_on_every_database
+def test_login_mfa_per_account_limit_applies_across_tokens_and_addresses(
+    runtime: Runtime, db: Session
+) -> None:
+    client = limited_client(runtime, RATE_LIMIT_LOGIN_ACCOUNT="2/minute")
+    target, other = make_user(db, runtime), make_user(db, runtime)
+    enable_mfa(db, runtime, target, DEFAULT_PASSWORD)
+    enable_mfa(db, runtime, other, DEFAULT_PASSWORD)
+    first = mfa_token(client, target.email, "10.0.0.1")
+    second = mfa_token(client, target.email, "10.0.0.2")
+    assert_not_limited(attempt_mfa(client, first, "10.0.0.3"))
+    assert_not_limited(attempt_mfa(client, first, "10.0.0.4"))
+    # A new token, from a new address: the same account, so limited.
+    assert_rate_limited(attempt_mfa(client, second, "10.0.0.5"))
+    # Another account's second step is not.
+    assert_not_limited(attempt_mfa(client, mfa_token(client, other.email, "10.0.0.6"), "10.0.0.6"))
+
+
+@same_on_every_database
+def test_login_mfa_per_address_limit_applies(runtime: Runtime, db: Session) -> None:
+    client = limited_client(runtime, RATE_LIMIT_LOGIN_IP="2/minute")
+    for n in range(2):
+        assert_not_limited(attempt_mfa(client, f"token-{n}", "10.0.1.1"))
+    assert_rate_limited(attempt_mfa(client, "token-2", "10.0.1.1"))

@@ -7,12 +7,20 @@
 export class ApiError extends Error {
   readonly status: number
   readonly fields: Record<string, string>
+  /** The whole answer, for errors that carry more than a message (a login's mfa_token). */
+  readonly body: Record<string, unknown>
 
-  constructor(message: string, status: number, fields: Record<string, string> = {}) {
+  constructor(
+    message: string,
+    status: number,
+    fields: Record<string, string> = {},
+    body: Record<string, unknown> = {},
+  ) {
     super(message)
     this.name = 'ApiError'
     this.status = status
     this.fields = fields
+    this.body = body
   }
 }
 
@@ -63,7 +71,7 @@ export function toApiError(body: unknown, response: Response | undefined): ApiEr
       }
     }
   }
-  return new ApiError(message, status, fields)
+  return new ApiError(message, status, fields, isRecord(body) ? body : {})
 }
 
 /** Any thrown value as an ApiError, so callers handle one type. */

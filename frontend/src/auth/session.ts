@@ -17,7 +17,7 @@ import { reactive, readonly } from 'vue'
 
 import { asApiError, unwrap } from '@/api/errors'
 import type { UserPublic } from '@/client'
-import { loginAccessToken, loginRefresh, logout as logoutRequest, readUserMe } from '@/client'
+import { loginAccessToken, loginMfa, loginRefresh, logout as logoutRequest, readUserMe } from '@/client'
 import type { Client } from '@/client/client'
 
 export type SessionStatus = 'unknown' | 'anonymous' | 'authenticated'
@@ -67,6 +67,9 @@ export interface SessionOptions {
 }
 
 export type Session = ReturnType<typeof createSession>
+
+/** What a password login came to: logged in, or a second factor is due. */
+export type LoginStep = { user: UserPublic; mfaToken?: undefined } | { user?: undefined; mfaToken: string }
 
 function bearerOf(request: Request): string | null {
   const header = request.headers.get('Authorization')
@@ -198,15 +201,37 @@ export function createSession({ client, fetch: networkFetch, hint = storedHint }
     return restoring
   }
 
-  /** Log in with email and password; throws an ApiError with the server's message. */
-  async function login(email: string, password: string): Promise<UserPublic> {
-    const token = await unwrap(
-      loginAccessToken({ client, body: { username: email, password, grant_type: 'password' } }),
-    )
+  async function start(token: { access_token: string }): Promise<UserPublic> {
     epoch += 1
     accessToken = token.access_token
     hint.set(true)
     return loadUser()
+  }
+
+  /**
+   * Log in with email and password; throws an ApiError with the server's message.
+   * With two-factor authentication on, the answer is the mfaToken for `loginWithCode`.
+   */
+  async function login(email: string, password: string): Promise<LoginStep> {
+    let token
+    try {
+      token = await unwrap(
+        loginAccessToken({ client, body: { username: email, password, grant_type: 'password' } }),
+      )
+    } catch (error) {
+      const failure = asApiError(error)
+      const mfaToken = failure.body.mfa_token
+      if (failure.status === 403 && failure.body.mfa_required === true && typeof mfaToken === 'string') {
+        return { mfaToken }
+      }
+      throw failure
+    }
+    return { user: await start(token) }
+  }
+
+  /** The second step of a login: a code from the authenticator app, or a recovery code. */
+  async function loginWithCode(mfaToken: string, code: string): Promise<UserPublic> {
+    return start(await unwrap(loginMfa({ client, body: { mfa_token: mfaToken, code } })))
   }
 
   /**
@@ -233,6 +258,7 @@ export function createSession({ client, fetch: networkFetch, hint = storedHint }
     refresh,
     restore,
     login,
+    loginWithCode,
     logout,
     reloadUser: loadUser,
     setUser(user: UserPublic): void {

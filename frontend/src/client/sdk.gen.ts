@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AddGroupMemberData, AddGroupMemberErrors, AddGroupMemberResponses, CancelJobData, CancelJobErrors, CancelJobResponses, CreateGroupData, CreateGroupErrors, CreateGroupResponses, CreateItemData, CreateItemErrors, CreateItemResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreatePersonalTokenData, CreatePersonalTokenErrors, CreatePersonalTokenResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteItemData, DeleteItemErrors, DeleteItemResponses, DeleteUserData, DeleteUserErrors, DeleteUserMeData, DeleteUserMeErrors, DeleteUserMeResponses, DeleteUserResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, LoginAccessTokenData, LoginAccessTokenErrors, LoginAccessTokenResponses, LoginRefreshData, LoginRefreshErrors, LoginRefreshResponses, LogoutData, LogoutResponses, ReadAuditEventsData, ReadAuditEventsErrors, ReadAuditEventsResponses, ReadGroupData, ReadGroupErrors, ReadGroupResponses, ReadGroupsData, ReadGroupsErrors, ReadGroupsResponses, ReadItemData, ReadItemErrors, ReadItemResponses, ReadItemsData, ReadItemsErrors, ReadItemsResponses, ReadJobData, ReadJobErrors, ReadJobKindsData, ReadJobKindsErrors, ReadJobKindsResponses, ReadJobResponses, ReadJobsData, ReadJobsErrors, ReadJobsResponses, ReadPermissionsData, ReadPermissionsErrors, ReadPermissionsResponses, ReadPersonalTokensData, ReadPersonalTokensErrors, ReadPersonalTokensResponses, ReadUserByIdData, ReadUserByIdErrors, ReadUserByIdResponses, ReadUserMeData, ReadUserMeErrors, ReadUserMeResponses, ReadUsersData, ReadUsersErrors, ReadUsersResponses, RecoverPasswordData, RecoverPasswordErrors, RecoverPasswordResponses, RegisterUserData, RegisterUserErrors, RegisterUserResponses, RemoveGroupMemberData, RemoveGroupMemberErrors, RemoveGroupMemberResponses, ResetPasswordData, ResetPasswordErrors, ResetPasswordResponses, RevokePersonalTokenData, RevokePersonalTokenErrors, RevokePersonalTokenResponses, TestEmailData, TestEmailErrors, TestEmailResponses, TestTokenData, TestTokenErrors, TestTokenResponses, UpdateGroupData, UpdateGroupErrors, UpdateGroupResponses, UpdateItemData, UpdateItemErrors, UpdateItemResponses, UpdatePasswordMeData, UpdatePasswordMeErrors, UpdatePasswordMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserMeData, UpdateUserMeErrors, UpdateUserMeResponses, UpdateUserResponses } from './types.gen';
+import type { AddGroupMemberData, AddGroupMemberErrors, AddGroupMemberResponses, CancelJobData, CancelJobErrors, CancelJobResponses, ConfirmTotpEnrollmentData, ConfirmTotpEnrollmentErrors, ConfirmTotpEnrollmentResponses, CreateGroupData, CreateGroupErrors, CreateGroupResponses, CreateItemData, CreateItemErrors, CreateItemResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreatePersonalTokenData, CreatePersonalTokenErrors, CreatePersonalTokenResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteItemData, DeleteItemErrors, DeleteItemResponses, DeleteUserData, DeleteUserErrors, DeleteUserMeData, DeleteUserMeErrors, DeleteUserMeResponses, DeleteUserResponses, DisableTotpData, DisableTotpErrors, DisableTotpResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, LoginAccessTokenData, LoginAccessTokenErrors, LoginAccessTokenResponses, LoginMfaData, LoginMfaErrors, LoginMfaResponses, LoginRefreshData, LoginRefreshErrors, LoginRefreshResponses, LogoutData, LogoutResponses, ReadAuditEventsData, ReadAuditEventsErrors, ReadAuditEventsResponses, ReadGroupData, ReadGroupErrors, ReadGroupResponses, ReadGroupsData, ReadGroupsErrors, ReadGroupsResponses, ReadItemData, ReadItemErrors, ReadItemResponses, ReadItemsData, ReadItemsErrors, ReadItemsResponses, ReadJobData, ReadJobErrors, ReadJobKindsData, ReadJobKindsErrors, ReadJobKindsResponses, ReadJobResponses, ReadJobsData, ReadJobsErrors, ReadJobsResponses, ReadPermissionsData, ReadPermissionsErrors, ReadPermissionsResponses, ReadPersonalTokensData, ReadPersonalTokensErrors, ReadPersonalTokensResponses, ReadUserByIdData, ReadUserByIdErrors, ReadUserByIdResponses, ReadUserMeData, ReadUserMeErrors, ReadUserMeResponses, ReadUsersData, ReadUsersErrors, ReadUsersResponses, RecoverPasswordData, RecoverPasswordErrors, RecoverPasswordResponses, RegisterUserData, RegisterUserErrors, RegisterUserResponses, RemoveGroupMemberData, RemoveGroupMemberErrors, RemoveGroupMemberResponses, ResetPasswordData, ResetPasswordErrors, ResetPasswordResponses, ResetUserMfaData, ResetUserMfaErrors, ResetUserMfaResponses, RevokePersonalTokenData, RevokePersonalTokenErrors, RevokePersonalTokenResponses, StartTotpEnrollmentData, StartTotpEnrollmentErrors, StartTotpEnrollmentResponses, TestEmailData, TestEmailErrors, TestEmailResponses, TestTokenData, TestTokenErrors, TestTokenResponses, UpdateGroupData, UpdateGroupErrors, UpdateGroupResponses, UpdateItemData, UpdateItemErrors, UpdateItemResponses, UpdatePasswordMeData, UpdatePasswordMeErrors, UpdatePasswordMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserMeData, UpdateUserMeErrors, UpdateUserMeResponses, UpdateUserResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -223,6 +223,20 @@ export const loginAccessToken = <ThrowOnError extends boolean = false>(options: 
 export const logout = <ThrowOnError extends boolean = false>(options?: Options<LogoutData, ThrowOnError>) => (options?.client ?? client).post<LogoutResponses, unknown, ThrowOnError>({ url: '/login/logout', ...options });
 
 /**
+ * Finish a login with two-factor authentication: a code from the app, or a
+ *
+ * recovery code.
+ */
+export const loginMfa = <ThrowOnError extends boolean = false>(options: Options<LoginMfaData, ThrowOnError>) => (options.client ?? client).post<LoginMfaResponses, LoginMfaErrors, ThrowOnError>({
+    url: '/login/mfa',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Exchange the refresh cookie for a new access token (and a new cookie)
  */
 export const loginRefresh = <ThrowOnError extends boolean = false>(options?: Options<LoginRefreshData, ThrowOnError>) => (options?.client ?? client).post<LoginRefreshResponses, LoginRefreshErrors, ThrowOnError>({ url: '/login/refresh', ...options });
@@ -316,6 +330,45 @@ export const updateUserMe = <ThrowOnError extends boolean = false>(options: Opti
 });
 
 /**
+ * Start turning on two-factor authentication: needs your password
+ */
+export const startTotpEnrollment = <ThrowOnError extends boolean = false>(options: Options<StartTotpEnrollmentData, ThrowOnError>) => (options.client ?? client).post<StartTotpEnrollmentResponses, StartTotpEnrollmentErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/users/me/mfa/totp',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Turn on two-factor authentication with a code from the app
+ */
+export const confirmTotpEnrollment = <ThrowOnError extends boolean = false>(options: Options<ConfirmTotpEnrollmentData, ThrowOnError>) => (options.client ?? client).post<ConfirmTotpEnrollmentResponses, ConfirmTotpEnrollmentErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/users/me/mfa/totp/confirm',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Turn off two-factor authentication: needs your password and a code
+ */
+export const disableTotp = <ThrowOnError extends boolean = false>(options: Options<DisableTotpData, ThrowOnError>) => (options.client ?? client).post<DisableTotpResponses, DisableTotpErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/users/me/mfa/totp/disable',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
  * Change your password: needs the current one; ends every session
  */
 export const updatePasswordMe = <ThrowOnError extends boolean = false>(options: Options<UpdatePasswordMeData, ThrowOnError>) => (options.client ?? client).patch<UpdatePasswordMeResponses, UpdatePasswordMeErrors, ThrowOnError>({
@@ -400,6 +453,17 @@ export const updateUser = <ThrowOnError extends boolean = false>(options: Option
         'Content-Type': 'application/json',
         ...options.headers
     }
+});
+
+/**
+ * Turn off a user's two-factor authentication, e
+ *
+ * g. a lost device (users:write).
+ */
+export const resetUserMfa = <ThrowOnError extends boolean = false>(options: Options<ResetUserMfaData, ThrowOnError>) => (options.client ?? client).delete<ResetUserMfaResponses, ResetUserMfaErrors, ThrowOnError>({
+    security: [{ scheme: 'bearer', type: 'http' }],
+    url: '/users/{user_id}/mfa',
+    ...options
 });
 
 /**

@@ -233,8 +233,29 @@ export type LoginAccessTokenForm = {
     username: string;
 };
 
+/**
+ * A login's 403: an inactive user; or the password was right and a second factor
+ * is due (`mfa_required` and `mfa_token` then): go on at /login/mfa.
+ */
+export type LoginRefused = {
+    message: string;
+    mfa_required?: boolean;
+    /**
+     * With mfa_required: single-use, valid for 5 minutes
+     */
+    mfa_token?: string;
+};
+
 export type Message = {
     message: string;
+};
+
+export type MfaLogin = {
+    /**
+     * Six digits from the authenticator app, or a recovery code
+     */
+    code: string;
+    mfa_token: string;
 };
 
 /**
@@ -306,6 +327,13 @@ export type PersonalTokensPage = {
     data: Array<PersonalTokenPublic>;
 };
 
+export type RecoveryCodes = {
+    /**
+     * One-time codes, shown this once
+     */
+    recovery_codes: Array<string>;
+};
+
 export type Token = {
     access_token: string;
     /**
@@ -313,6 +341,36 @@ export type Token = {
      */
     expires_in: number;
     token_type: 'bearer';
+};
+
+export type TotpConfirm = {
+    /**
+     * Six digits from the authenticator app
+     */
+    code: string;
+};
+
+export type TotpDisable = {
+    /**
+     * Six digits from the authenticator app, or a recovery code
+     */
+    code: string;
+    password: string;
+};
+
+export type TotpEnrollment = {
+    /**
+     * The otpauth:// URI, to show as a QR code
+     */
+    otpauth_uri: string;
+    /**
+     * Base32, for typing into an authenticator app
+     */
+    secret: string;
+};
+
+export type TotpStart = {
+    password: string;
 };
 
 export type TrainClassifierParams = {
@@ -361,6 +419,10 @@ export type UserPublic = {
     id: number;
     is_active: boolean;
     is_superuser: boolean;
+    /**
+     * Two-factor authentication (TOTP) is on
+     */
+    mfa_enabled: boolean;
     /**
      * Effective permission names
      */
@@ -1232,9 +1294,9 @@ export type LoginAccessTokenErrors = {
      */
     401: Error;
     /**
-     * Not enough permissions
+     * Inactive user; or a second factor is due
      */
-    403: Error;
+    403: LoginRefused;
     /**
      * Request body too large
      */
@@ -1275,6 +1337,51 @@ export type LogoutResponses = {
 };
 
 export type LogoutResponse = LogoutResponses[keyof LogoutResponses];
+
+export type LoginMfaData = {
+    body: MfaLogin;
+    path?: never;
+    query?: never;
+    url: '/login/mfa';
+};
+
+export type LoginMfaErrors = {
+    /**
+     * Bad request
+     */
+    400: ValidationError;
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: Error;
+    /**
+     * Request body too large
+     */
+    413: Error;
+    /**
+     * Unsupported media type
+     */
+    415: Error;
+    /**
+     * Validation error
+     */
+    422: ValidationError;
+    /**
+     * Too many requests
+     */
+    429: Error;
+};
+
+export type LoginMfaError = LoginMfaErrors[keyof LoginMfaErrors];
+
+export type LoginMfaResponses = {
+    /**
+     * Logged in; the refresh token is set as an httpOnly cookie
+     */
+    200: Token;
+};
+
+export type LoginMfaResponse = LoginMfaResponses[keyof LoginMfaResponses];
 
 export type LoginRefreshData = {
     body?: never;
@@ -1628,6 +1735,161 @@ export type UpdateUserMeResponses = {
 
 export type UpdateUserMeResponse = UpdateUserMeResponses[keyof UpdateUserMeResponses];
 
+export type StartTotpEnrollmentData = {
+    body: TotpStart;
+    path?: never;
+    query?: never;
+    url: '/users/me/mfa/totp';
+};
+
+export type StartTotpEnrollmentErrors = {
+    /**
+     * Bad request
+     */
+    400: ValidationError;
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: Error;
+    /**
+     * Not enough permissions
+     */
+    403: Error;
+    /**
+     * Conflict with an existing value
+     */
+    409: ValidationError;
+    /**
+     * Request body too large
+     */
+    413: Error;
+    /**
+     * Unsupported media type
+     */
+    415: Error;
+    /**
+     * Validation error
+     */
+    422: ValidationError;
+    /**
+     * Too many requests
+     */
+    429: Error;
+};
+
+export type StartTotpEnrollmentError = StartTotpEnrollmentErrors[keyof StartTotpEnrollmentErrors];
+
+export type StartTotpEnrollmentResponses = {
+    /**
+     * A new secret, not active until confirmed
+     */
+    200: TotpEnrollment;
+};
+
+export type StartTotpEnrollmentResponse = StartTotpEnrollmentResponses[keyof StartTotpEnrollmentResponses];
+
+export type ConfirmTotpEnrollmentData = {
+    body: TotpConfirm;
+    path?: never;
+    query?: never;
+    url: '/users/me/mfa/totp/confirm';
+};
+
+export type ConfirmTotpEnrollmentErrors = {
+    /**
+     * Bad request
+     */
+    400: ValidationError;
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: Error;
+    /**
+     * Not enough permissions
+     */
+    403: Error;
+    /**
+     * Conflict with an existing value
+     */
+    409: ValidationError;
+    /**
+     * Request body too large
+     */
+    413: Error;
+    /**
+     * Unsupported media type
+     */
+    415: Error;
+    /**
+     * Validation error
+     */
+    422: ValidationError;
+    /**
+     * Too many requests
+     */
+    429: Error;
+};
+
+export type ConfirmTotpEnrollmentError = ConfirmTotpEnrollmentErrors[keyof ConfirmTotpEnrollmentErrors];
+
+export type ConfirmTotpEnrollmentResponses = {
+    /**
+     * On; the recovery codes, shown this once
+     */
+    200: RecoveryCodes;
+};
+
+export type ConfirmTotpEnrollmentResponse = ConfirmTotpEnrollmentResponses[keyof ConfirmTotpEnrollmentResponses];
+
+export type DisableTotpData = {
+    body: TotpDisable;
+    path?: never;
+    query?: never;
+    url: '/users/me/mfa/totp/disable';
+};
+
+export type DisableTotpErrors = {
+    /**
+     * Bad request
+     */
+    400: ValidationError;
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: Error;
+    /**
+     * Not enough permissions
+     */
+    403: Error;
+    /**
+     * Request body too large
+     */
+    413: Error;
+    /**
+     * Unsupported media type
+     */
+    415: Error;
+    /**
+     * Validation error
+     */
+    422: ValidationError;
+    /**
+     * Too many requests
+     */
+    429: Error;
+};
+
+export type DisableTotpError = DisableTotpErrors[keyof DisableTotpErrors];
+
+export type DisableTotpResponses = {
+    /**
+     * Off
+     */
+    204: void;
+};
+
+export type DisableTotpResponse = DisableTotpResponses[keyof DisableTotpResponses];
+
 export type UpdatePasswordMeData = {
     body: UpdatePassword;
     path?: never;
@@ -1967,6 +2229,44 @@ export type UpdateUserResponses = {
 };
 
 export type UpdateUserResponse = UpdateUserResponses[keyof UpdateUserResponses];
+
+export type ResetUserMfaData = {
+    body?: never;
+    path: {
+        /**
+         * The user's id
+         */
+        user_id: number;
+    };
+    query?: never;
+    url: '/users/{user_id}/mfa';
+};
+
+export type ResetUserMfaErrors = {
+    /**
+     * Not authenticated, or the token is invalid
+     */
+    401: Error;
+    /**
+     * Not enough permissions
+     */
+    403: Error;
+    /**
+     * Not found
+     */
+    404: Error;
+};
+
+export type ResetUserMfaError = ResetUserMfaErrors[keyof ResetUserMfaErrors];
+
+export type ResetUserMfaResponses = {
+    /**
+     * Off, and every session of the user ended
+     */
+    204: void;
+};
+
+export type ResetUserMfaResponse = ResetUserMfaResponses[keyof ResetUserMfaResponses];
 
 export type HealthCheckData = {
     body?: never;

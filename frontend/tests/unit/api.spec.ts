@@ -37,6 +37,6 @@ describe('API errors', () => {
     await expect(unwrap(Promise.resolve({ data: 5, response: new Response(null, { status: 200 }) }))).resolves.toBe(5)
     await expect(
       unwrap(Promise.resolve({ error: { message: 'Nope' }, response: new Response(null, { status: 403 }) })),
-    ).rejects.toEqual(new ApiError('Nope', 403))
+    ).rejects.toEqual(new ApiError('Nope', 403, {}, { message: 'Nope' }))
   })
 })

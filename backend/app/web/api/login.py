@@ -10,8 +10,11 @@ from typing import Any
 from flask import Response, make_response, request
 from flask_restx import Namespace, Resource, reqparse
 
+
+from app.core.security import InvalidTokenError
 from app.queue import RECOVER_PASSWORD
 from app.schemas.auth import NewPassword, Token
+from app.schemas.mfa import LoginRefused, MfaLogin
 from app.schemas.users import UserPublic
 from app.services import audit, auth, users
 from app.services.audit import Action
@@ -19,12 +22,13 @@ from app.services.errors import (
     AuthenticationFailed,
     BadRequest,
     InvalidInput,
+    MfaRequired,
     PermissionDenied,
     Unavailable,
 )
 from app.web.auth import current_user
 from app.web.db import runtime, session
-from app.web.limits import limiter, login_account_key, setting
+from app.web.limits import limiter, login_account_key, mfa_account_key, setting
 from app.web.payload import form_or_json
 
 from .schema import errors, message_model, register_common_models
@@ -42,6 +46,8 @@ REFRESH_COOKIE_PATH = "/api/v1/login"
 RECOVERY_MESSAGE = "If that account exists, a password recovery email has been sent"
 
 token_model = document(ns, Token)
+login_refused_model = document(ns, LoginRefused)
+mfa_login_model = document(ns, MfaLogin)
 login_form = reqparse.RequestParser()
 login_form.add_argument("username", location="form", required=True, help="The email address")
 login_form.add_argument("password", location="form", required=True)
@@ -96,7 +102,8 @@ class AccessToken(Resource):
     @ns.doc("loginAccessToken", security=[])
     @ns.expect(login_form)
     @ns.response(200, "Logged in; the refresh token is set as an httpOnly cookie", token_model)
-    @errors(ns, 400, 401, 403, 413, 422, 429)
+    @ns.response(403, "Inactive user; or a second factor is due", login_refused_model)
+    @errors(ns, 400, 401, 413, 422, 429)
     @limiter.limit(setting("RATE_LIMIT_LOGIN_IP"))
     @limiter.limit(setting("RATE_LIMIT_LOGIN_ACCOUNT"), key_func=login_account_key)
     def post(self) -> Response:
@@ -112,6 +119,9 @@ class AccessToken(Resource):
                 email=username,
                 password=password,
             )
+        except MfaRequired:
+            session().commit()  # the challenge its mfa_token names
+            raise
         except (AuthenticationFailed, PermissionDenied) as exc:
             _record_failed_login(username, exc)
             raise
@@ -121,8 +131,58 @@ class AccessToken(Resource):
         return _token_response(tokens)
 
 
+@ns.route("/mfa")
+class MfaLoginStep(Resource):
+    @ns.doc("loginMfa", security=[])
+    @ns.expect(mfa_login_model)
+    @ns.response(200, "Logged in; the refresh token is set as an httpOnly cookie", token_model)
+    @errors(ns, 400, 401, 413, 415, 422, 429)
+    @limiter.limit(setting("RATE_LIMIT_LOGIN_IP"))
+    @limiter.limit(setting("RATE_LIMIT_LOGIN_ACCOUNT"), key_func=mfa_account_key)
+    def post(self) -> Response:
+        """Finish a login with two-factor authentication: a code from the app, or a
+        recovery code."""
+        body = read_body(MfaLogin)
+        rt = runtime()
+        try:
+            tokens = auth.login_with_code(
+                session=session(),
+                codec=rt.tokens,
+                crypto=rt.mfa_crypto,
+                settings=rt.settings,
+                mfa_token=body.mfa_token,
+                code=body.code,
+            )
+        except AuthenticationFailed:
+            session().commit()  # the wrong code counts against the token
+            _record_failed_code(body.mfa_token)
+            raise
+        user = tokens.user
+        audit.record(
+            session(),
+            Action.LOGIN_SUCCEEDED,
+            actor=user,
+            target=("user", user.id),
+            details={"mfa": True},
+        )
+        session().commit()
+        return _token_response(tokens)
+
+
 def _user_target(user: Any) -> tuple[str, object] | None:
     return ("user", user.id) if user is not None else None
+
+
+def _record_failed_code(mfa_token: str) -> None:
+    """A wrong or spent second step, kept in a transaction of its own; the actor is
+    the account a token this server signed names."""
+    try:
+        user_id: int | None = runtime().tokens.mfa.decode(mfa_token).user_id
+    except InvalidTokenError:
+        user_id = None
+    user = users.get_user(session=session(), user_id=user_id) if user_id is not None else None
+    audit.record(session(), Action.LOGIN_MFA_FAILED, actor=user, target=_user_target(user))
+    session().commit()
 
 
 def _record_failed_login(username: str, exc: Exception) -> None:

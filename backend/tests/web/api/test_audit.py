@@ -19,6 +19,7 @@ from app.services import audit, auth
 from tests.utils.apps import app_with_settings
 from tests.utils.assertions import assert_error
 from tests.utils.factories import DEFAULT_PASSWORD, auth_headers, make_group, make_user
+from tests.utils.mfa import enable_mfa, now_code
 
 EVENTS = "/api/v1/audit-events/"
 LOGIN = "/api/v1/login/access-token"
@@ -168,6 +169,56 @@ def test_token_created_and_revoked_are_recorded_without_the_token(
         assert created["token"] not in repr(event.details)
     assert made.details["name"] == "deploy"
     assert made.details["permissions"] == []
+
+
+def test_mfa_enabled_failed_code_and_disabled_are_recorded_without_codes(
+    client: FlaskClient, db: Session, user: User, user_headers: dict[str, str]
+) -> None:
+    started = client.post(
+        "/api/v1/users/me/mfa/totp", json={"password": DEFAULT_PASSWORD}, headers=user_headers
+    )
+    secret = started.get_json()["secret"]
+    confirmed = client.post(
+        "/api/v1/users/me/mfa/totp/confirm", json={"code": now_code(secret)}, headers=user_headers
+    )
+    assert confirmed.status_code == 200
+    recovery = confirmed.get_json()["recovery_codes"]
+    mfa_token = login(client, user.email).get_json()["mfa_token"]
+    wrong = client.post("/api/v1/login/mfa", json={"mfa_token": mfa_token, "code": "000000"})
+    assert wrong.status_code == 401
+    assert (
+        client.post(
+            "/api/v1/users/me/mfa/totp/disable",
+            json={"password": DEFAULT_PASSWORD, "code": recovery[0]},
+            headers=user_headers,
+        ).status_code
+        == 204
+    )
+
+    for action in ("mfa.enabled", "login.mfa_failed", "mfa.disabled"):
+        event = only(db, action)
+        assert (event.actor_id, event.target_id) == (user.id, str(user.id))
+        for secret_value in (secret, recovery[0], mfa_token, "000000"):
+            assert secret_value not in repr(event.details)
+
+
+def test_admin_mfa_reset_is_recorded_as_the_admin(
+    client: FlaskClient,
+    db: Session,
+    runtime: Runtime,
+    superuser: User,
+    superuser_headers: dict[str, str],
+) -> None:
+    target = make_user(db, runtime)
+    enable_mfa(db, runtime, target, DEFAULT_PASSWORD)
+    assert (
+        client.delete(f"/api/v1/users/{target.id}/mfa", headers=superuser_headers).status_code
+        == 204
+    )
+
+    event = only(db, "mfa.disabled")
+    assert (event.actor_id, event.target_id) == (superuser.id, str(target.id))
+    assert event.details == {"reset_by_admin": True}
 
 
 def test_password_reset_is_recorded(

@@ -277,9 +277,16 @@ def test_superuser_token_sees_only_its_owners_jobs(
             ME,
             {"email": "new@example.com", "current_password": DEFAULT_PASSWORD},
         ),
+        ("post", "/api/v1/users/me/mfa/totp", {"password": DEFAULT_PASSWORD}),
+        ("post", "/api/v1/users/me/mfa/totp/confirm", {"code": "123456"}),
+        (
+            "post",
+            "/api/v1/users/me/mfa/totp/disable",
+            {"password": DEFAULT_PASSWORD, "code": "123456"},
+        ),
     ],
 )
-def test_token_cannot_manage_tokens_password_or_email(
+def test_token_cannot_manage_tokens_password_email_or_mfa(
     client: FlaskClient,
     user_headers: dict[str, str],
     method: str,
