@@ -10,7 +10,6 @@ from typing import Any
 from flask import Response, make_response, request
 from flask_restx import Namespace, Resource, reqparse
 
-
 from app.core.security import InvalidTokenError
 from app.queue import RECOVER_PASSWORD
 from app.schemas.auth import NewPassword, Token
