@@ -1,9 +1,9 @@
 // Two-factor authentication: a user turns it on, logs in with a code and with a
 // recovery code, and turns it off.
-import { expect, test } from './support/fixtures'
+import { expect, mainNav, test } from './support/fixtures'
 import { totp } from './support/totp'
 
-test('a user turns on two-factor authentication, logs in with codes, and turns it off', async ({ page, user }) => {
+test('a user turns on two-factor authentication, logs in with codes, and turns it off @phone', async ({ page, user, shot }) => {
   await page.goto('/login')
   await page.getByLabel('Email').fill(user.email)
   await page.getByLabel('Password', { exact: true }).fill(user.password)
@@ -19,16 +19,20 @@ test('a user turns on two-factor authentication, logs in with codes, and turns i
   await expect(section.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible()
   const secret = (await section.getByTestId('totp-secret').textContent())?.trim() ?? ''
   expect(secret).toMatch(/^[A-Z2-7]{32}$/)
-  // The previous step's code: the next login's is then new to the server.
-  await section.getByLabel('Authentication code').fill(totp(secret, -1))
+  await shot('enroll')
+  // This step's code (a code computed near a step's end may reach the server in the
+  // next one: ±1 step covers that, the previous step's code would not).
+  await section.getByLabel('Authentication code').fill(totp(secret))
   await section.getByRole('button', { name: 'Turn on' }).click()
   const shown = section.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem')
   await expect(shown).toHaveCount(10)
+  await shot('recovery-codes')
   const codes = await shown.allTextContents()
   await section.getByRole('button', { name: 'I saved them' }).click()
   await expect(section.getByText('On: logging in asks for a code')).toBeVisible()
 
   // Log out, log in with the password, then the code.
+  await mainNav(page)
   await page.getByRole('button', { name: 'Log out' }).click()
   await expect(page).toHaveURL(/\/login$/)
   await page.getByLabel('Email').fill(user.email)
@@ -36,11 +40,15 @@ test('a user turns on two-factor authentication, logs in with codes, and turns i
   await page.getByRole('button', { name: 'Log in' }).click()
   const code = page.getByLabel('Authentication code')
   await expect(code).toHaveAttribute('autocomplete', 'one-time-code')
-  await code.fill(totp(secret))
+  await shot('login-code')
+  // The next step's code: each step's code is accepted once, and this step's went
+  // to turning it on.
+  await code.fill(totp(secret, 1))
   await page.getByRole('button', { name: 'Verify' }).click()
   await expect(page.getByRole('heading', { name: /^Good /, level: 1 })).toBeVisible()
 
   // Again, with a recovery code.
+  await mainNav(page)
   await page.getByRole('button', { name: 'Log out' }).click()
   await page.getByLabel('Email').fill(user.email)
   await page.getByLabel('Password', { exact: true }).fill(user.password)
