@@ -426,7 +426,9 @@ main() {
 
   # 1. Bare hosts to a Swarm with Traefik, stage by stage (the images loaded
   #    once Docker runs); then the whole of site.yml again, which changes nothing.
-  playbook base
+  # One host at a time: the three share this machine's /etc/passwd, where two
+  # useradd at once can both add the deploy user (its keys then refused).
+  playbook base --forks 1
   playbook docker
   load_images
   playbook swarm
