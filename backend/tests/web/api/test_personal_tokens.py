@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
+from app.core.security import personal_token_prefix
 from app.db.base import utcnow
 from app.models import GroupPermission, Job, PersonalAccessToken, User
 from app.runtime import Runtime
@@ -40,13 +41,23 @@ def test_create_token_returns_it_once_with_the_prefix(
     assert set(created) == TOKEN_FIELDS | {"token"}
     assert created["name"] == "deploy"
     assert created["last_used_at"] is None
-    assert created["token"].startswith("fsf_pat_")
-    assert runtime.personal_tokens.prefix == "fsf_pat_"
+    # The project's own prefix (a generated project has another slug).
+    prefix = personal_token_prefix(runtime.settings.PROJECT_SLUG)
+    assert runtime.personal_tokens.prefix == prefix
+    assert created["token"].startswith(prefix)
 
     listed = client.get(TOKENS, headers=user_headers).get_json()
     assert listed["count"] == 1
     assert set(listed["data"][0]) == TOKEN_FIELDS
     assert created["token"] not in str(listed)
+
+
+@pytest.mark.parametrize(
+    "slug,prefix",
+    [("full-stack-flask", "fsf_pat_"), ("acme", "a_pat_"), ("Data-Lab-API", "dla_pat_")],
+)
+def test_token_prefix_is_the_slugs_initials(slug: str, prefix: str) -> None:
+    assert personal_token_prefix(slug) == prefix
 
 
 def test_create_token_stores_only_a_keyed_hash(
@@ -95,11 +106,9 @@ def test_jwt_still_authenticates_beside_tokens(
     assert client.get(ME, headers=user_headers).status_code == 200
 
 
-@pytest.mark.parametrize(
-    "token", ["fsf_pat_", "fsf_pat_nope", "fsf_pat_" + "a" * 5000, "fsf_pat_\u00e9\u0000"]
-)
-def test_unknown_token_returns_401(client: FlaskClient, token: str) -> None:
-    response = client.get(ME, headers=_bearer(token))
+@pytest.mark.parametrize("rest", ["", "nope", "a" * 5000, "\u00e9\u0000"])
+def test_unknown_token_returns_401(client: FlaskClient, runtime: Runtime, rest: str) -> None:
+    response = client.get(ME, headers=_bearer(runtime.personal_tokens.prefix + rest))
     assert_error(response, 401)
     assert response.headers["WWW-Authenticate"] == "Bearer"
 
