@@ -8,7 +8,8 @@ the client's address and user agent are bound beside it (the audit log reads the
 from __future__ import annotations
 
 import uuid
-from contextvars import Token
+from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, Response, g, request
 
@@ -36,19 +37,20 @@ def _bind() -> None:
     g.scope_token = request_context.bind_scope(None)
 
 
+# What _bind binds, by its key in `g`, and how each binding ends.
+_UNBINDS: tuple[tuple[str, Callable[[Any], None]], ...] = (
+    ("request_id_token", request_context.unbind),
+    ("user_id_token", request_context.unbind_user),
+    ("client_token", request_context.unbind_client),
+    ("scope_token", request_context.unbind_scope),
+)
+
+
 def _unbind(_: BaseException | None) -> None:
-    token: Token[str | None] | None = g.pop("request_id_token", None)
-    if token is not None:
-        request_context.unbind(token)
-    user_token: Token[int | None] | None = g.pop("user_id_token", None)
-    if user_token is not None:
-        request_context.unbind_user(user_token)
-    client_token: Token[tuple[str | None, str | None]] | None = g.pop("client_token", None)
-    if client_token is not None:
-        request_context.unbind_client(client_token)
-    scope_token: Token[tuple[int, frozenset[str]] | None] | None = g.pop("scope_token", None)
-    if scope_token is not None:
-        request_context.unbind_scope(scope_token)
+    for key, unbind in _UNBINDS:
+        token = g.pop(key, None)
+        if token is not None:
+            unbind(token)
 
 
 def _add_header(response: Response) -> Response:
