@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     # Every path answers with and without its trailing slash, never by a redirect
     # (clients that do not follow one would fail; a POST's body would be resent).
     app.url_map.strict_slashes = False
-    app.wsgi_app = payload.UnannouncedBodies(  # type: ignore[method-assign]
+    app.wsgi_app = payload.BodyLimit(  # type: ignore[method-assign]
         app.wsgi_app, settings.MAX_CONTENT_LENGTH
     )
     app.wsgi_app = response_headers.ResponseHeaders(app.wsgi_app)  # type: ignore[method-assign]

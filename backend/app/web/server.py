@@ -27,6 +27,7 @@ import argparse
 import logging
 import multiprocessing
 import os
+import socket
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -97,6 +98,23 @@ def announce_rate_limits(settings: Settings, processes: int) -> None:
         logger.info("rate limits: counted in memory (one server process)")
 
 
+def refuse_a_port_in_use(host: str, port: int) -> None:
+    """Stop when another program listens on the port. granian binds with
+    SO_REUSEPORT, so a second server on a port in use would not fail: the system
+    would hand each connection to one or the other (an old server's code, say)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        # Connections of a server just stopped (TIME_WAIT) do not hold the port.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(
+                f"cannot serve on {host}:{port}: {exc.strerror or exc}: another program "
+                "(an API server still running?) listens there; API_PORT moves make api's port"
+            ) from None
+
+
 def create_app_after_setup() -> Flask:
     """The app, returned to the worker once SETUP_DONE_FILE exists."""
     from app.web.application import create_app  # in the worker only
@@ -144,6 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         # would inherit this process's modules, and serve the old code however often
         # it is restarted: spawned, it starts from a fresh interpreter.
         multiprocessing.set_start_method("spawn", force=True)
+    refuse_a_port_in_use(args.host, args.port)
     settings = get_settings()
     configure_logging(settings.LOG_LEVEL, settings.log_format)
     server = build(settings, host=args.host, port=args.port, reload=args.reload)

