@@ -70,7 +70,8 @@ function apiProxy(mode: string) {
   const repoRoot = fileURLToPath(new URL('..', import.meta.url))
   const env = { ...loadEnv(mode, repoRoot, ['API_PORT', 'VITE_API_PROXY_TARGET']), ...process.env }
   return {
-    '/api': {
+    // /api/ alone: /apifoo is a page of the app, as behind Traefik.
+    '^/api/': {
       target: env.VITE_API_PROXY_TARGET || `http://localhost:${env.API_PORT || 8001}`,
       changeOrigin: false,
       // Keep the refresh cookie usable on http://localhost in development.

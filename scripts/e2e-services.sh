@@ -114,11 +114,11 @@ write_proxy_routes() {
 http:
   routers:
     api:
-      rule: "PathPrefix(\`/api\`)"
+      rule: "PathPrefix(\`/api/\`)"
       entryPoints: [web]
       service: api
     api-short-token:
-      rule: "PathPrefix(\`/api\`)"
+      rule: "PathPrefix(\`/api/\`)"
       entryPoints: [short]
       service: api-short-token
     frontend:

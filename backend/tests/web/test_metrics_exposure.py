@@ -89,6 +89,13 @@ def test_dev_proxy_sends_api_paths_to_the_api(proxy: str) -> None:
     assert requests.get(f"{proxy}/api/v1/users/me", timeout=5).text == "api"
 
 
+@pytest.mark.parametrize("path", ["/apifoo", "/api-docs", "/apiary/"])
+def test_dev_proxy_sends_paths_merely_starting_with_api_to_the_frontend(
+    proxy: str, path: str
+) -> None:
+    assert requests.get(proxy + path, timeout=5).text == "frontend"
+
+
 def backend_rules(document: dict[str, Any]) -> list[str]:
     """The rules of the Traefik routers declared on the backend service."""
     service = (document.get("services") or {}).get("backend") or {}
@@ -110,5 +117,5 @@ def test_compose_routes_only_api_paths_to_the_backend(name: str) -> None:
     document = yaml.load((REPO_DIR / "compose" / name).read_text(), Loader=ComposeLoader)  # noqa: S506
 
     for rule in backend_rules(document):
-        assert "PathPrefix(`/api`)" in rule, f"{name}: {rule}"
+        assert "PathPrefix(`/api/`)" in rule, f"{name}: {rule}"
         assert "||" not in rule, f"{name}: {rule} may route more than /api"
