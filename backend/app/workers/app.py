@@ -175,7 +175,8 @@ def create_worker_app(
     # Tracing's exporter runs a thread: set it up in the processes that run tasks,
     # after the fork (a prefork pool's children), or in the worker itself otherwise.
     @worker_process_init.connect(weak=False)
-    def trace_pool_process(**_: Any) -> None:
+    def start_pool_process(**_: Any) -> None:
+        metrics.close_inherited_server()
         start_tracing()
 
     @worker_init.connect(weak=False)

@@ -24,6 +24,7 @@ import logging
 import threading
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
+from wsgiref.simple_server import WSGIServer
 
 from celery import Task
 from prometheus_client import Counter, Histogram, start_http_server
@@ -51,6 +52,8 @@ QUEUE_DEPTH_TIMEOUT = 2.0
 DURATION_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
 # Where a task's outcome waits for its end (on the task's request).
 _OUTCOME = "metrics_outcome"
+# The node's metrics server, in the process that serves it.
+_server: WSGIServer | None = None
 
 TASKS = Counter("worker_tasks_total", "Tasks received, and how they ended", ["kind", "state"])
 DURATION = Histogram(
@@ -141,11 +144,22 @@ def serve(app: WorkerCelery, port: int, host: str) -> None:
         metrics.prepare_multiprocess_directory("worker-metrics-")
     )
     registry.register(QueueDepth(app))
+    global _server  # one server per node
     try:
-        start_http_server(port, addr=host, registry=registry)
+        _server, _ = start_http_server(port, addr=host, registry=registry)
     except OSError as exc:
         raise SystemExit(f"cannot serve the worker's metrics on {host}:{port}: {exc}") from None
     logger.info("metrics at http://%s:%s/metrics", host, port)
+
+
+def close_inherited_server() -> None:
+    """In a pool process: close the listening socket forked with it. Its server
+    thread did not come along, and a child holding the port would keep a restarted
+    node from serving on it while the child outlives its parent."""
+    global _server
+    if _server is not None:
+        _server.socket.close()
+        _server = None
 
 
 def count_received(app: WorkerCelery, sender: Any, request: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 import requests
 from flask.testing import FlaskClient
@@ -135,3 +136,21 @@ def test_worker_metrics_count_jobs_by_outcome_and_show_waiting_ones(
     wait_until(lambda: depth(scrape(metrics_url), "jobs") == 0, timeout=20, what="an empty queue")
     for state, count in (("succeeded", 1), ("failed", 1), ("cancelled", 2), ("retried", 0)):
         assert tasks(after, state) - tasks(before, state) == count, state
+
+
+def test_only_the_node_listens_on_its_metrics_port(worker: Worker, metrics_url: str) -> None:
+    """The pool's processes are forked after the server started: they must not keep
+    its socket (a child outliving its node would hold the port)."""
+    port = int(metrics_url.rsplit(":", 1)[1].split("/")[0])
+    node = psutil.Process(worker.pid)
+    children = wait_until(
+        lambda: node.children(recursive=True) or None, timeout=20, what="the pool's processes"
+    )
+
+    def listens(process: psutil.Process) -> bool:
+        return any(
+            c.status == psutil.CONN_LISTEN and c.laddr.port == port
+            for c in process.net_connections(kind="tcp")
+        )
+
+    assert [process for process in [node, *children] if listens(process)] == [node]
