@@ -51,6 +51,10 @@ def init_app(app: Flask, settings: Settings) -> None:
     # The limiter adds Retry-After to every answer of a limited endpoint:
     # response_headers drops it but from 429s.
     limiter.init_app(app)
+    # The shared limiter now counts in this app's store: not in the fallback an app
+    # initialised before fell back to when its store was down (Flask-Limiter keeps
+    # that state across init_app, and would come back only at its next check).
+    limiter._storage_dead = False  # no public way to say it
 
 
 @limiter.request_filter

@@ -229,6 +229,24 @@ def test_login_keeps_working_when_limit_storage_is_down(
     assert response.status_code == 200
 
 
+@same_on_every_database
+def test_app_built_after_one_whose_store_was_down_counts_in_its_own_store(
+    runtime: Runtime, db: Session, user: User, redis_client: redis.Redis
+) -> None:
+    """Apps of one process share the limiter: the fallback one fell back to must not
+    outlive it (the tests build many apps, in any order)."""
+    down = limited_client(runtime, RATE_LIMIT_STORAGE_URL=f"redis://127.0.0.1:{free_port()}/0")
+    assert attempt_login(down, user.email, DEFAULT_PASSWORD).status_code == 200
+    marker = uuid.uuid4().hex
+    client = limited_client(runtime, RATE_LIMIT_STORAGE_URL=REDIS_URL)
+    try:
+        assert_not_limited(attempt_login(client, f"{marker}@example.com"))
+        assert list(redis_client.scan_iter(match=f"*{marker}*"))
+    finally:
+        for key in redis_client.scan_iter(match=f"*{marker}*"):
+            redis_client.delete(key)
+
+
 def mfa_token(client: FlaskClient, email: str, address: str) -> str:
     response = attempt_login(client, email, DEFAULT_PASSWORD, address)
     assert response.status_code == 403, response.get_data(as_text=True)
