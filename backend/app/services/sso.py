@@ -46,7 +46,7 @@ from app.core.config import Settings, SsoProvider
 from app.core.security import PasswordHasher
 from app.models import Group, User
 from app.services import users
-from app.services.errors import InvalidInput
+from app.services.errors import Conflict, InvalidInput
 
 # Minutes a started login may take at the provider before its callback.
 PENDING_MINUTES = 10
@@ -365,15 +365,19 @@ def complete(
         if not provider.create_users:
             raise SsoFailed("unknown_user")
         name = claims.get("name")
-        user = users.create_user(
-            session=session,
-            hasher=hasher,
-            email=email,
-            # Nobody knows it: the account signs in through the provider, or sets a
-            # password by recovery.
-            password=secrets.token_urlsafe(48),
-            full_name=name[:255] if isinstance(name, str) and name else None,
-        )
+        try:
+            user = users.create_user(
+                session=session,
+                hasher=hasher,
+                email=email,
+                # Nobody knows it: the account signs in through the provider, or sets
+                # a password by recovery.
+                password=secrets.token_urlsafe(48),
+                full_name=name[:255] if isinstance(name, str) and name else None,
+            )
+        except Conflict as exc:
+            # Another sign-in created the account a moment ago: the next one finds it.
+            raise SsoFailed("try_again") from exc
         created = True
     if not user.is_active:
         raise SsoFailed("inactive_user", user=user)

@@ -35,6 +35,7 @@ const MESSAGES: Record<string, string> = {
   unknown_user: 'No account uses that email address. Ask an administrator to create one.',
   inactive_user: 'Your account is deactivated. Ask an administrator.',
   session_missing: 'Signing in did not finish. Try again.',
+  try_again: 'Signing in did not finish. Try again.',
 }
 
 /** The message for an `sso_error` code; any code gets one. */
