@@ -10,7 +10,9 @@
 // or hostile provider would send them.
 // Users (log in with the login name, any password): alice (verified, groups
 // staff and ops), bob (verified, a group nobody maps), carol (unverified email),
-// dave (verified, another domain). It prints "listening <issuer>" when ready.
+// dave (verified, another domain); and any login that is an address at
+// example.com: that address, verified, in the group staff (each browser test
+// signs in as a user of its own). It prints "listening <issuer>" when ready.
 import { generateKeyPair, exportJWK, SignJWT, decodeJwt } from 'jose';
 import Provider from 'oidc-provider';
 
@@ -54,7 +56,10 @@ const provider = new Provider(issuer, {
   conformIdTokenClaims: false,
   ttl: { IdToken: 3600 },
   async findAccount(ctx, id) {
-    const user = users[id];
+    const user = users[id]
+      ?? (/^[a-z0-9._-]+@example\.com$/.test(id)
+        ? { email: id, email_verified: true, groups: ['staff'] }
+        : undefined);
     if (!user) return undefined;
     return { accountId: id, claims: async () => ({ sub: id, ...user }) };
   },
