@@ -26,7 +26,7 @@ from tests.utils.factories import make_group, make_user
 from tests.utils.unreachable import closed_port
 
 FRONTEND = "http://frontend.test"
-NAMES = ("test", "closed", "expired", "wrongaud", "down")
+NAMES = ("test", "closed", "expired", "wrongaud", "forged", "down")
 CALLBACK_PREFIX = f"{FRONTEND}/api/v1/login/sso/"
 MAPPING = {"staff": "Staff", "ops": "Operators", "admins": "Admins"}
 
@@ -59,6 +59,7 @@ def provider_settings(issuer: str, down_port: int) -> list[dict[str, Any]]:
         {**base, "name": "closed", "title": "Closed IdP", "create_users": False},
         {**base, "name": "expired", "title": "Late clock", "client_id": "expired"},
         {**base, "name": "wrongaud", "title": "Confused", "client_id": "wrong-audience"},
+        {**base, "name": "forged", "title": "Forged", "client_id": "forged"},
         {**base, "name": "down", "title": "Down", "issuer": f"http://127.0.0.1:{down_port}"},
     ]
 
@@ -279,6 +280,11 @@ def test_a_callback_without_a_pending_login_is_a_state_mismatch(
 
 def test_an_id_token_for_another_audience_is_refused(browser: FlaskClient, db: Session) -> None:
     assert sso_error(sign_in(browser, "wrongaud", "alice")) == "wrong_audience"
+    assert list(db.scalars(select(User))) == []
+
+
+def test_an_id_token_signed_by_another_key_is_refused(browser: FlaskClient, db: Session) -> None:
+    assert sso_error(sign_in(browser, "forged", "alice")) == "invalid_token"
     assert list(db.scalars(select(User))) == []
 
 

@@ -7,7 +7,8 @@
 // Clients: "app" (the normal one), "expired" (its ID tokens expired minutes ago,
 // as from a provider whose clock is behind) and "wrong-audience" (its ID tokens
 // name another audience): both signed with the provider's own key, as a confused
-// or hostile provider would send them.
+// or hostile provider would send them; and "forged" (its ID tokens' signatures
+// are by another key).
 // Users (log in with the login name, any password): alice (verified, groups
 // staff and ops), bob (verified, a group nobody maps), carol (unverified email),
 // dave (verified, another domain); and any login that is an address at
@@ -45,7 +46,7 @@ const client = (clientId) => ({
 });
 
 const provider = new Provider(issuer, {
-  clients: [client('app'), client('expired'), client('wrong-audience')],
+  clients: [client('app'), client('expired'), client('wrong-audience'), client('forged')],
   jwks: { keys: [signingKey] },
   cookies: { keys: ['sso-test-cookie-key'] },
   pkce: { required: () => true },
@@ -66,10 +67,14 @@ const provider = new Provider(issuer, {
 });
 
 // The ID tokens of the "wrong-audience" and "expired" clients: signed again with
-// the provider's key, with another audience, or times a few minutes behind.
+// the provider's key, with another audience, or times a few minutes behind; the
+// "forged" client's: signed by a key the provider does not publish, under the
+// name of the one it does.
+const { privateKey: forgerKey } = await generateKeyPair('RS256');
 const altered = {
   'wrong-audience': (claims) => ({ ...claims, aud: 'someone-else' }),
   expired: (claims) => ({ ...claims, iat: claims.iat - 300, exp: claims.iat - 240 }),
+  forged: (claims) => claims,
 };
 provider.use(async (ctx, next) => {
   await next();
@@ -78,7 +83,7 @@ provider.use(async (ctx, next) => {
   if (!alter) return;
   ctx.body.id_token = await new SignJWT(alter(decodeJwt(ctx.body.id_token)))
     .setProtectedHeader({ alg: 'RS256', kid: 'test-key' })
-    .sign(privateKey);
+    .sign(ctx.oidc.client.clientId === 'forged' ? forgerKey : privateKey);
 });
 
 const server = provider.listen(port, '127.0.0.1', () => console.log(`listening ${issuer}`));
