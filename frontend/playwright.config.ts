@@ -17,7 +17,7 @@ const here = path.dirname(fileURLToPath(import.meta.url))
 // reach the tests as E2E_* variables (e2e/support/env.ts).
 let services: Record<string, string> | null = null
 if (!process.env.E2E_BASE_URL) {
-  const [http, shortHttp, api, shortApi, frontend, smtp, mailWeb] = await freePorts(7)
+  const [http, shortHttp, api, shortApi, frontend, smtp, mailWeb, sso] = await freePorts(8)
   services = {
     HTTP_PORT: String(http),
     SHORT_HTTP_PORT: String(shortHttp),
@@ -26,6 +26,7 @@ if (!process.env.E2E_BASE_URL) {
     FRONTEND_PORT: String(frontend),
     SMTP_PORT: String(smtp),
     MAIL_WEB_PORT: String(mailWeb),
+    SSO_PROVIDER_PORT: String(sso),
     FIRST_SUPERUSER: 'admin@example.com',
     FIRST_SUPERUSER_PASSWORD: randomBytes(18).toString('base64url'),
     E2E_LOG_DIR: path.join(here, 'test-results', 'services'),

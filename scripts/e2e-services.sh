@@ -3,8 +3,9 @@
 # but on throwaway state: the built frontend (vite preview), the API (granian),
 # the worker (from its Flask-free environment), each further worker module
 # (worker-<name>/, from its own environment, as in its image), the mail sink
-# and Traefik in front, with a fresh SQLite database and broker folder that are
-# removed when it stops.
+# a real OpenID provider (oidc-provider, backend/tests/sso/provider) that the API
+# offers single sign-on with, and Traefik in front, with a fresh SQLite database
+# and broker folder that are removed when it stops.
 #
 # A second API process on the same database issues access tokens that last one
 # minute (the shortest the settings allow) and keeps the rate limits on, behind
@@ -18,7 +19,8 @@
 # frontend/test-results/services/).
 #
 # Environment: HTTP_PORT, SHORT_HTTP_PORT (Traefik's two entry points), API_PORT,
-# SHORT_API_PORT, FRONTEND_PORT, SMTP_PORT, MAIL_WEB_PORT, FIRST_SUPERUSER and
+# SHORT_API_PORT, FRONTEND_PORT, SMTP_PORT, MAIL_WEB_PORT, SSO_PROVIDER_PORT,
+# FIRST_SUPERUSER and
 # FIRST_SUPERUSER_PASSWORD (the account the tests log in with).
 set -Eeuo pipefail
 # shellcheck source=scripts/lib.sh
@@ -26,7 +28,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # Set by frontend/playwright.config.ts (run npx playwright test, or scripts/e2e.sh).
 : "${HTTP_PORT:?}" "${SHORT_HTTP_PORT:?}" "${API_PORT:?}" "${SHORT_API_PORT:?}"
-: "${FRONTEND_PORT:?}" "${SMTP_PORT:?}" "${MAIL_WEB_PORT:?}"
+: "${FRONTEND_PORT:?}" "${SMTP_PORT:?}" "${MAIL_WEB_PORT:?}" "${SSO_PROVIDER_PORT:?}"
 : "${FIRST_SUPERUSER:?}" "${FIRST_SUPERUSER_PASSWORD:?}"
 
 FRONTEND_DIR="$ROOT_DIR/frontend"
@@ -159,6 +161,14 @@ export_settings() {
   export MAIL_SINK_DIR="$STATE_DIR/mail"
   export FRONTEND_HOST="http://localhost:$HTTP_PORT"
   export PROXY_COUNT=1
+  # Single sign-on with the test provider: its users' group "staff" is the local
+  # group "SSO Staff" (e2e/sso.spec.ts).
+  SSO_CLIENT_SECRET="$(random_secret 24)"
+  export SSO_PROVIDERS="[{\"name\": \"test-idp\", \"title\": \"Test IdP\",
+    \"issuer\": \"http://127.0.0.1:$SSO_PROVIDER_PORT\", \"client_id\": \"app\",
+    \"client_secret\": \"$SSO_CLIENT_SECRET\", \"scopes\": [\"openid\", \"email\", \"groups\"],
+    \"groups_claim\": \"groups\", \"group_mapping\": {\"staff\": \"SSO Staff\"},
+    \"create_users\": true, \"allowed_domains\": [\"example.com\"]}]"
 }
 
 start_services() {
@@ -184,11 +194,15 @@ start_services() {
       -A "worker_${module//-/_}.main" worker -n "$module@%h" --loglevel=INFO --concurrency=1
   done
   start mail "$STATE_DIR" python -m app.devtools.mailsink
+  start sso-provider "$ROOT_DIR/backend/tests/sso/provider" env \
+    SSO_TEST_PORT="$SSO_PROVIDER_PORT" SSO_TEST_CLIENT_SECRET="$SSO_CLIENT_SECRET" \
+    SSO_TEST_REDIRECT_URIS="$FRONTEND_HOST/api/v1/login/sso/test-idp/callback" node provider.js
 
   wait_for_url frontend "http://127.0.0.1:$FRONTEND_PORT/"
   wait_for_url api "http://127.0.0.1:$API_PORT/api/v1/utils/health-check/"
   wait_for_url api-short-token "http://127.0.0.1:$SHORT_API_PORT/api/v1/utils/health-check/"
   wait_for_url mail "http://127.0.0.1:$MAIL_WEB_PORT/"
+  wait_for_url sso-provider "http://127.0.0.1:$SSO_PROVIDER_PORT/.well-known/openid-configuration"
   wait_for_log worker "worker ready"
   for module in $(worker_modules); do
     wait_for_log "worker-$module" "worker ready"
@@ -214,6 +228,7 @@ main() {
   ensure_venv
   ensure_worker_venv
   ensure_module_venvs
+  ensure_sso_test_provider
 
   rm -rf "$SERVICE_LOGS"
   mkdir -p "$SERVICE_LOGS"

@@ -154,6 +154,21 @@ ensure_venv() {
   export PATH="$VENV_DIR/bin:$PATH"
 }
 
+# The OpenID provider the single sign-on tests sign in at (panva's oidc-provider,
+# backend/tests/sso/provider): its packages, installed with `npm ci` whenever its
+# package-lock.json changed (the stamp holds the lock file's hash).
+ensure_sso_test_provider() {
+  local dir="$ROOT_DIR/backend/tests/sso/provider" stamp lock_hash
+  stamp="$dir/node_modules/.installed"
+  require_commands node:nodejs npm
+  lock_hash="$(cksum <"$dir/package-lock.json")"
+  if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_hash" ]]; then
+    log "installing the single sign-on tests' OpenID provider (npm ci)"
+    (cd "$dir" && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+    printf '%s\n' "$lock_hash" >"$stamp"
+  fi
+}
+
 # The worker modules beside the default one: worker-<name>/, one per line.
 worker_modules() {
   local dir

@@ -77,6 +77,8 @@ main() {
   # do the other worker modules', each from its own (.venv-<name>).
   ensure_worker_venv
   ensure_module_venvs
+  # The single sign-on tests sign in at a real OpenID provider, run by Node.
+  ensure_sso_test_provider
   cd "$ROOT_DIR/backend"
   local dbs="sqlite" status=0
   [[ -n "${TEST_POSTGRES_URL:-}" ]] && dbs+=", postgresql"

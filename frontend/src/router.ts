@@ -33,6 +33,13 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Log in', requiresAuth: false, guestOnly: true, layout: 'auth' },
   },
   {
+    // Where single sign-on's callback sends the browser, the refresh cookie set.
+    path: '/login/sso',
+    name: 'login-sso',
+    component: () => import('@/pages/SsoLandingPage.vue'),
+    meta: { title: 'Signing in', requiresAuth: false, layout: 'auth' },
+  },
+  {
     path: '/signup',
     name: 'signup',
     component: () => import('@/pages/SignupPage.vue'),

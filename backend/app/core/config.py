@@ -18,7 +18,16 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AnyHttpUrl, EmailStr, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
     BaseSettings,
@@ -87,8 +96,61 @@ class FileSecretsSource(PydanticBaseSettingsSource):
         for name, field in self.settings_cls.model_fields.items():
             value, key, _ = self.get_field_value(field, name)
             if value is not None:
-                values[key] = value
+                # A list or an object (SSO_PROVIDERS) is JSON, as in the environment.
+                values[key] = (
+                    self.decode_complex_value(name, field, value)
+                    if (self.field_is_complex(field))
+                    else value
+                )
         return values
+
+
+class SsoProvider(BaseModel):
+    """One OpenID Connect provider of SSO_PROVIDERS (docs/security.md)."""
+
+    # A misspelled key is an error, not a silently ignored option.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # In the URLs (/api/v1/login/sso/<name>/...): lower-case letters, digits, - and _.
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")
+    # On the login page's button: "Sign in with <title>".
+    title: str = Field(min_length=1, max_length=100)
+    # Its discovery document is <issuer>/.well-known/openid-configuration.
+    issuer: AnyHttpUrl
+    client_id: str = Field(min_length=1)
+    client_secret: SecretStr
+    scopes: list[str] = ["openid", "email", "profile"]
+    # The ID token's claim that lists the user's groups at the provider, and which
+    # local group each of those names stands for. Only the mapped local groups are
+    # synced; a user's other groups are left alone.
+    groups_claim: str | None = None
+    group_mapping: dict[str, str] = {}
+    # Create an account for a verified email no user has yet (never a superuser).
+    create_users: bool = False
+    # Email domains allowed to sign in this way; empty: any.
+    allowed_domains: list[str] = []
+
+    @field_validator("scopes")
+    @classmethod
+    def _openid_scope(cls, value: list[str]) -> list[str]:
+        if "openid" not in value:
+            raise ValueError("must include openid")
+        return value
+
+    @field_validator("allowed_domains")
+    @classmethod
+    def _lower_domains(cls, value: list[str]) -> list[str]:
+        return [domain.strip().lower().lstrip("@") for domain in value if domain.strip()]
+
+    @model_validator(mode="after")
+    def _mapping_needs_claim(self) -> SsoProvider:
+        if self.group_mapping and not self.groups_claim:
+            raise ValueError("group_mapping needs groups_claim")
+        return self
+
+    @property
+    def issuer_url(self) -> str:
+        return str(self.issuer).rstrip("/")
 
 
 class Settings(BaseSettings):
@@ -141,6 +203,13 @@ class Settings(BaseSettings):
     PASSWORD_HASH_TIME_COST: int = Field(default=2, ge=1)
     PASSWORD_HASH_PARALLELISM: int = Field(default=1, ge=1)
     USERS_OPEN_REGISTRATION: bool = False
+    # Single sign-on: a JSON list of OpenID Connect providers (SsoProvider above;
+    # docs/security.md has an example). Empty: no SSO.
+    SSO_PROVIDERS: list[SsoProvider] = []
+    # Seconds a provider may take to answer (discovery, keys, token exchange).
+    SSO_HTTP_TIMEOUT: float = Field(default=5.0, gt=0, le=60)
+    # Seconds of clock difference with a provider tolerated on an ID token's times.
+    SSO_CLOCK_SKEW_SECONDS: int = Field(default=60, ge=0, le=600)
 
     # Database: an embedded SQLite file unless told otherwise.
     DATABASE_URL: str = f"sqlite:///{BACKEND_DIR / 'data' / 'app.db'}"
@@ -268,6 +337,17 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
+    @field_validator("SSO_PROVIDERS")
+    @classmethod
+    def _unique_provider_names(cls, value: list[SsoProvider]) -> list[SsoProvider]:
+        names = [provider.name for provider in value]
+        if len(names) != len(set(names)):
+            raise ValueError("each provider needs a name of its own")
+        return value
+
+    def sso_provider(self, name: str) -> SsoProvider | None:
+        return next((p for p in self.SSO_PROVIDERS if p.name == name), None)
+
     @field_validator("LOG_FORMAT", mode="before")
     @classmethod
     def _lower_log_format(cls, value: Any) -> Any:
@@ -362,6 +442,9 @@ class Settings(BaseSettings):
                     f"FLOWER_BASIC_AUTH must be user:password with a password of at least "
                     f"{MIN_PASSWORD_LENGTH} characters, not an example value"
                 )
+        for provider in self.SSO_PROVIDERS:
+            if provider.client_secret.get_secret_value() in EXAMPLE_SECRETS:
+                problems.append(f"SSO_PROVIDERS: {provider.name}'s client_secret must be set")
         # The embedded defaults serve one developer's machine; a deployment names its
         # database and broker (a file broker on one host's disk loses jobs between hosts).
         if "DATABASE_URL" not in self.model_fields_set:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -294,3 +295,76 @@ def test_settings_keep_audit_events_a_year_and_refuse_less_than_a_day() -> None:
     for days in (0, -5):
         with pytest.raises(ValidationError, match="AUDIT_RETENTION_DAYS"):
             Settings(_env_file=None, AUDIT_RETENTION_DAYS=days)
+
+
+SSO_PROVIDER = {
+    "name": "corp",
+    "title": "Corp",
+    "issuer": "https://id.example.com/realms/corp",
+    "client_id": "app",
+    "client_secret": "provider-secret",
+    "groups_claim": "groups",
+    "group_mapping": {"engineering": "Staff"},
+    "allowed_domains": ["Example.com"],
+}
+
+
+def test_sso_providers_are_read_as_json_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert Settings(_env_file=None).SSO_PROVIDERS == []
+    monkeypatch.setenv("SSO_PROVIDERS", json.dumps([SSO_PROVIDER]))
+    [provider] = Settings(_env_file=None).SSO_PROVIDERS
+    assert provider.name == "corp"
+    assert provider.issuer_url == "https://id.example.com/realms/corp"
+    assert provider.client_secret.get_secret_value() == "provider-secret"
+    assert provider.scopes == ["openid", "email", "profile"]
+    assert provider.allowed_domains == ["example.com"]
+    assert provider.create_users is False
+    assert "provider-secret" not in repr(provider)
+
+
+def test_sso_providers_are_read_from_a_secret_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secret = tmp_path / "sso_providers"
+    secret.write_text(json.dumps([SSO_PROVIDER]) + "\n")
+    monkeypatch.setenv("SSO_PROVIDERS_FILE", str(secret))
+    [provider] = Settings(_env_file=None).SSO_PROVIDERS
+    assert provider.title == "Corp"
+    assert Settings(_env_file=None).sso_provider("corp") == provider
+    assert Settings(_env_file=None).sso_provider("other") is None
+
+
+@pytest.mark.parametrize(
+    ("change", "complaint"),
+    [
+        ({"clientid": "typo"}, "Extra inputs are not permitted"),
+        ({"name": "Has Spaces"}, "name"),
+        ({"issuer": "not a url"}, "issuer"),
+        ({"scopes": ["email"]}, "must include openid"),
+        ({"groups_claim": None}, "group_mapping needs groups_claim"),
+    ],
+)
+def test_a_bad_sso_provider_is_refused_clearly(change: dict[str, object], complaint: str) -> None:
+    with pytest.raises(ValidationError, match=complaint) as refused:
+        Settings(_env_file=None, SSO_PROVIDERS=[SSO_PROVIDER | change])
+    assert "SSO_PROVIDERS" in str(refused.value)
+
+
+def test_sso_provider_names_are_unique() -> None:
+    with pytest.raises(ValidationError, match="a name of its own"):
+        Settings(_env_file=None, SSO_PROVIDERS=[SSO_PROVIDER, SSO_PROVIDER])
+
+
+def test_sso_timeouts_are_bounded() -> None:
+    assert Settings(_env_file=None).SSO_HTTP_TIMEOUT == 5
+    assert Settings(_env_file=None).SSO_CLOCK_SKEW_SECONDS == 60
+    with pytest.raises(ValidationError, match="SSO_HTTP_TIMEOUT"):
+        Settings(_env_file=None, SSO_HTTP_TIMEOUT=0)
+
+
+def test_an_sso_provider_needs_a_real_client_secret_outside_local() -> None:
+    with pytest.raises(ValidationError, match="corp's client_secret must be set"):
+        production(SSO_PROVIDERS=[SSO_PROVIDER | {"client_secret": "changethis"}])
+    assert production(SSO_PROVIDERS=[SSO_PROVIDER]).SSO_PROVIDERS[0].name == "corp"

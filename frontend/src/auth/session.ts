@@ -229,6 +229,25 @@ export function createSession({ client, fetch: networkFetch, hint = storedHint }
     return { user: await start(token) }
   }
 
+  /**
+   * After a single sign-on: the API's callback set the refresh cookie (the page
+   * cannot see it); trade it for a session. False when there was none to trade.
+   */
+  async function adoptRefreshCookie(): Promise<boolean> {
+    epoch += 1
+    if ((await refresh()) !== 'ok') {
+      clear()
+      return false
+    }
+    try {
+      await loadUser()
+    } catch {
+      clear()
+      return false
+    }
+    return true
+  }
+
   /** The second step of a login: a code from the authenticator app, or a recovery code. */
   async function loginWithCode(mfaToken: string, code: string): Promise<UserPublic> {
     return start(await unwrap(loginMfa({ client, body: { mfa_token: mfaToken, code } })))
@@ -259,6 +278,7 @@ export function createSession({ client, fetch: networkFetch, hint = storedHint }
     restore,
     login,
     loginWithCode,
+    adoptRefreshCookie,
     logout,
     reloadUser: loadUser,
     setUser(user: UserPublic): void {

@@ -334,6 +334,21 @@ export type RecoveryCodes = {
     recovery_codes: Array<string>;
 };
 
+export type SsoProviderPublic = {
+    /**
+     * Names the provider in /login/sso/{name}/authorize
+     */
+    name: string;
+    /**
+     * Shown on the button: Sign in with <title>
+     */
+    title: string;
+};
+
+export type SsoProviders = {
+    data: Array<SsoProviderPublic>;
+};
+
 export type Token = {
     access_token: string;
     /**
@@ -1407,6 +1422,64 @@ export type LoginRefreshResponses = {
 };
 
 export type LoginRefreshResponse = LoginRefreshResponses[keyof LoginRefreshResponses];
+
+export type ListSsoProvidersData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/login/sso/';
+};
+
+export type ListSsoProvidersResponses = {
+    /**
+     * The providers one can sign in with
+     */
+    200: SsoProviders;
+};
+
+export type ListSsoProvidersResponse = ListSsoProvidersResponses[keyof ListSsoProvidersResponses];
+
+export type AuthorizeSsoData = {
+    body?: never;
+    path: {
+        /**
+         * The provider's name
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/login/sso/{name}/authorize';
+};
+
+export type AuthorizeSsoErrors = {
+    /**
+     * Not found
+     */
+    404: Error;
+};
+
+export type AuthorizeSsoError = AuthorizeSsoErrors[keyof AuthorizeSsoErrors];
+
+export type SsoCallbackData = {
+    body?: never;
+    path: {
+        /**
+         * The provider's name
+         */
+        name: string;
+    };
+    query?: never;
+    url: '/login/sso/{name}/callback';
+};
+
+export type SsoCallbackErrors = {
+    /**
+     * Not found
+     */
+    404: Error;
+};
+
+export type SsoCallbackError = SsoCallbackErrors[keyof SsoCallbackErrors];
 
 export type TestTokenData = {
     body?: never;

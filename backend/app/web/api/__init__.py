@@ -27,6 +27,7 @@ from . import (
     personal_tokens,
     project,
     shapes,
+    sso,
     users,
     utils,
 )
@@ -95,6 +96,7 @@ def build_api(blueprint: Blueprint, title: str, *, docs: bool = True) -> Api:
     )
     for ns, path in (
         (login.ns, "/login"),
+        (sso.ns, "/login/sso"),
         (login.recovery_ns, "/password-recovery"),
         (login.reset_ns, "/reset-password"),
         (users.ns, "/users"),

@@ -79,12 +79,12 @@ def _token_response(tokens: auth.IssuedTokens) -> Response:
         "expires_in": tokens.expires_in,
     }
     response = make_response(answer(Token, token))
-    _set_refresh_cookie(response, tokens.refresh_token, tokens.refresh_expires_at)
+    set_refresh_cookie(response, tokens.refresh_token, tokens.refresh_expires_at)
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-def _set_refresh_cookie(response: Response, value: str, expires: datetime | None) -> None:
+def set_refresh_cookie(response: Response, value: str, expires: datetime | None) -> None:
     response.set_cookie(
         REFRESH_COOKIE,
         value,

@@ -19,7 +19,7 @@ afterEach(() => {
   vi.unstubAllGlobals()
 })
 
-async function mountLogin() {
+async function mountLogin(path = '/login') {
   const router = createRouter({
     history: createMemoryHistory(),
     routes: [
@@ -28,7 +28,7 @@ async function mountLogin() {
       { path: '/:rest(.*)*', component: { template: '<p>Other</p>' } },
     ],
   })
-  await router.push('/login')
+  await router.push(path)
   await router.isReady()
   const wrapper = mount(LoginPage, { global: { plugins: [router] }, attachTo: document.body })
   return { wrapper, router }
@@ -55,7 +55,8 @@ describe('LoginPage', () => {
 
     expect(wrapper.text()).toContain('Enter your email address.')
     expect(wrapper.text()).toContain('Enter your password.')
-    expect(api.log).toEqual([])
+    // Only the list of single sign-on providers, asked on arrival.
+    expect(api.log).toEqual(['GET /login/sso/'])
     expect(document.activeElement?.getAttribute('type')).toBe('email')
     wrapper.unmount()
   })
@@ -71,5 +72,41 @@ describe('LoginPage', () => {
 
     expect(wrapper.find('[role="alert"]').text()).toBe('Incorrect email or password')
     wrapper.unmount()
+  })
+
+  it('offers a button per single sign-on provider, leading to its authorize endpoint', async () => {
+    api.ssoProviders = [
+      { name: 'corp', title: 'Corp Login' },
+      { name: 'partner', title: 'Partner' },
+    ]
+    const { wrapper } = await mountLogin()
+    await vi.waitFor(() => expect(wrapper.findAll('a.button')).toHaveLength(2))
+
+    const links = wrapper.findAll('a.button')
+    expect(links.map((link) => link.text())).toEqual(['Sign in with Corp Login', 'Sign in with Partner'])
+    expect(links[0]?.attributes('href')).toBe('/api/v1/login/sso/corp/authorize')
+    wrapper.unmount()
+  })
+
+  it('shows no single sign-on button when there is no provider', async () => {
+    const { wrapper } = await mountLogin()
+    await vi.waitFor(() => expect(api.calls('/login/sso/')).toBe(1))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    await flushPromises()
+
+    expect(wrapper.text()).not.toContain('Sign in with')
+    wrapper.unmount()
+  })
+
+  it('says why a single sign-on failed', async () => {
+    const { wrapper } = await mountLogin('/login?sso_error=domain_not_allowed')
+    await flushPromises()
+    expect(wrapper.find('[role="alert"]').text()).toBe('Accounts of your email domain cannot sign in this way.')
+    wrapper.unmount()
+
+    const other = await mountLogin('/login?sso_error=something_new')
+    await flushPromises()
+    expect(other.wrapper.find('[role="alert"]').text()).toContain('Single sign-on failed')
+    other.wrapper.unmount()
   })
 })

@@ -39,6 +39,8 @@ export class FakeApi {
   online = true
   /** When false, only POST /login/refresh fails that way. */
   refreshReachable = true
+  /** The single sign-on providers GET /login/sso/ lists. */
+  ssoProviders: { name: string; title: string }[] = []
   /** Requests seen, as "METHOD /path" (after the base URL). */
   log: string[] = []
   private validTokens = new Set<string>()
@@ -90,6 +92,9 @@ export class FakeApi {
     // Let concurrent callers queue up before any answer arrives.
     await new Promise((resolve) => setTimeout(resolve, 5))
 
+    if (path === '/login/sso/' && request.method === 'GET') {
+      return json(200, { data: this.ssoProviders })
+    }
     if (path === '/login/access-token' && request.method === 'POST') {
       const form = new URLSearchParams(await request.text())
       if (form.get('username') !== this.user.email || form.get('password') !== this.user.password) {
