@@ -141,6 +141,9 @@ class Settings(BaseSettings):
     PASSWORD_HASH_TIME_COST: int = Field(default=2, ge=1)
     PASSWORD_HASH_PARALLELISM: int = Field(default=1, ge=1)
     USERS_OPEN_REGISTRATION: bool = False
+    # Users who sign up must follow the link emailed to them before they can log in.
+    EMAIL_VERIFICATION_REQUIRED: bool = True
+    EMAIL_VERIFICATION_EXPIRE_HOURS: int = Field(default=48, ge=1)
 
     # Database: an embedded SQLite file unless told otherwise.
     DATABASE_URL: str = f"sqlite:///{BACKEND_DIR / 'data' / 'app.db'}"
@@ -224,6 +227,7 @@ class Settings(BaseSettings):
     RATE_LIMIT_LOGIN_IP: str = "100/minute"
     RATE_LIMIT_PASSWORD_RECOVERY: str = "5/minute"  # noqa: S105 (not a secret)
     RATE_LIMIT_SIGNUP: str = "5/minute"
+    RATE_LIMIT_VERIFICATION_RESEND: str = "5/minute"
 
     # Email: "console" logs messages instead of sending them.
     EMAIL_BACKEND: Literal["smtp", "console"] | None = None

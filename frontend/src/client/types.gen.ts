@@ -235,9 +235,11 @@ export type LoginAccessTokenForm = {
 
 /**
  * A login's 403: an inactive user; or the password was right and a second factor
- * is due (`mfa_required` and `mfa_token` then): go on at /login/mfa.
+ * is due (`mfa_required` and `mfa_token` then): go on at /login/mfa; or the
+ * address is not verified yet (`email_verification_required`).
  */
 export type LoginRefused = {
+    email_verification_required?: boolean;
     message: string;
     mfa_required?: boolean;
     /**
@@ -334,6 +336,10 @@ export type RecoveryCodes = {
     recovery_codes: Array<string>;
 };
 
+export type ResendVerification = {
+    email: string;
+};
+
 export type Token = {
     access_token: string;
     /**
@@ -414,6 +420,10 @@ export type UserCreate = {
 export type UserPublic = {
     created_at: string;
     email: string;
+    /**
+     * The owner of the address proved it is theirs
+     */
+    email_verified: boolean;
     full_name: string | null;
     groups: Array<GroupRef>;
     id: number;
@@ -423,6 +433,10 @@ export type UserPublic = {
      * Two-factor authentication (TOTP) is on
      */
     mfa_enabled: boolean;
+    /**
+     * A new address asked for, in use once verified through the link sent to it
+     */
+    pending_email?: string | null;
     /**
      * Effective permission names
      */
@@ -443,6 +457,10 @@ export type UserRegister = {
  */
 export type UserUpdate = {
     email?: string;
+    /**
+     * A new email set here counts as verified unless this says no
+     */
+    email_verified?: boolean;
     full_name?: string | null;
     is_active?: boolean;
     is_superuser?: boolean;
@@ -460,6 +478,9 @@ export type UserUpdateMe = {
      * Required with a new email address
      */
     current_password?: string;
+    /**
+     * A new address takes effect once verified through the link sent to it
+     */
     email?: string;
     full_name?: string | null;
 };
@@ -483,6 +504,10 @@ export type ValidationError = {
         [key: string]: string;
     };
     message: string;
+};
+
+export type VerifyEmail = {
+    token: string;
 };
 
 export type ReadAuditEventsData = {
@@ -1294,7 +1319,7 @@ export type LoginAccessTokenErrors = {
      */
     401: Error;
     /**
-     * Inactive user; or a second factor is due
+     * Inactive user; or a second factor is due; or the email address is not verified
      */
     403: LoginRefused;
     /**
@@ -1395,6 +1420,10 @@ export type LoginRefreshErrors = {
      * Not authenticated, or the token is invalid
      */
     401: Error;
+    /**
+     * The email address is not verified
+     */
+    403: LoginRefused;
 };
 
 export type LoginRefreshError = LoginRefreshErrors[keyof LoginRefreshErrors];
@@ -2095,6 +2124,88 @@ export type RegisterUserResponses = {
 };
 
 export type RegisterUserResponse = RegisterUserResponses[keyof RegisterUserResponses];
+
+export type VerifyEmailData = {
+    body: VerifyEmail;
+    path?: never;
+    query?: never;
+    url: '/users/verify-email';
+};
+
+export type VerifyEmailErrors = {
+    /**
+     * Bad request
+     */
+    400: ValidationError;
+    /**
+     * Conflict with an existing value
+     */
+    409: ValidationError;
+    /**
+     * Request body too large
+     */
+    413: Error;
+    /**
+     * Unsupported media type
+     */
+    415: Error;
+    /**
+     * Validation error
+     */
+    422: ValidationError;
+};
+
+export type VerifyEmailError = VerifyEmailErrors[keyof VerifyEmailErrors];
+
+export type VerifyEmailResponses = {
+    /**
+     * Verified; a new address asked for is now the account's
+     */
+    200: UserPublic;
+};
+
+export type VerifyEmailResponse = VerifyEmailResponses[keyof VerifyEmailResponses];
+
+export type ResendVerificationEmailData = {
+    body: ResendVerification;
+    path?: never;
+    query?: never;
+    url: '/users/verify-email/resend';
+};
+
+export type ResendVerificationEmailErrors = {
+    /**
+     * Bad request
+     */
+    400: ValidationError;
+    /**
+     * Request body too large
+     */
+    413: Error;
+    /**
+     * Unsupported media type
+     */
+    415: Error;
+    /**
+     * Validation error
+     */
+    422: ValidationError;
+    /**
+     * Too many requests
+     */
+    429: Error;
+};
+
+export type ResendVerificationEmailError = ResendVerificationEmailErrors[keyof ResendVerificationEmailErrors];
+
+export type ResendVerificationEmailResponses = {
+    /**
+     * The same answer whether or not an account waits
+     */
+    202: Message;
+};
+
+export type ResendVerificationEmailResponse = ResendVerificationEmailResponses[keyof ResendVerificationEmailResponses];
 
 export type DeleteUserData = {
     body?: never;
