@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, String, true
+from sqlalchemy import BigInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.security import new_security_stamp
@@ -27,7 +27,7 @@ class User(Base):
     is_superuser: Mapped[bool] = mapped_column(default=False)
     # Whether the owner of `email` proved it is theirs (app/services/verification.py).
     # True in the database's default: accounts made before verification existed.
-    email_verified: Mapped[bool] = mapped_column(default=True, server_default=true())
+    email_verified: Mapped[bool] = mapped_column(default=True, server_default="1")
     # A new address asked for, not in use until verified through the link sent to it.
     pending_email: Mapped[str | None] = mapped_column(exact_string(255))
     # A random value that access tokens carry and must match: replaced when the

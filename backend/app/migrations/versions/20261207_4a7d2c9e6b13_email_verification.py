@@ -37,7 +37,7 @@ def upgrade() -> None:
         # True for the rows already there (and for rows written by tools that
         # predate the column); the application says it for each account it makes.
         batch_op.add_column(
-            sa.Column("email_verified", sa.Boolean(), nullable=False, server_default=sa.true())
+            sa.Column("email_verified", sa.Boolean(), nullable=False, server_default="1")
         )
         batch_op.add_column(sa.Column("pending_email", _exact_string(255), nullable=True))
     op.create_table(
