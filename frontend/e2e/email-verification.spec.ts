@@ -2,7 +2,7 @@
 // a visitor who signs up is told to check their email, cannot log in until the
 // link in it is opened, asks for a new one from the login page, and a used or
 // broken link says so and offers another.
-import { expect, test, unique } from './support/fixtures'
+import { expect, rowAction, test, unique } from './support/fixtures'
 import { followVerificationLink, openEmail } from './support/mail'
 
 test('a visitor signs up, is refused login until the emailed link is opened, then logs in', { tag: '@phone' }, async ({
@@ -76,4 +76,34 @@ test('a new email address takes effect once the link sent to it is opened', asyn
   await expect(page.getByRole('status').getByText(`Your email address ${moved} is verified.`)).toBeVisible()
   await page.getByRole('link', { name: 'Back to settings' }).click()
   await expect(page.getByLabel('Email')).toHaveValue(moved)
+})
+
+test('an administrator marks a signed-up user verified, who can then log in', async ({
+  adminPage: page,
+  openPage,
+  shot,
+}) => {
+  const email = `${unique('unverified')}@example.com`
+  const password = 'waiting-for-admin'
+  const visitor = await openPage()
+  const signup = await visitor.request.post('/api/v1/users/signup', { data: { email, password } })
+  expect(signup.status()).toBe(201)
+
+  await page.goto('/admin/users')
+  await page.getByLabel('Search by email').fill(email)
+  await page.getByRole('button', { name: 'Search', exact: true }).click()
+  const row = page.getByRole('row').filter({ hasText: email })
+  await expect(row.getByText('Email unverified')).toBeVisible()
+  await rowAction(page, email, 'Edit')
+  const dialog = page.getByRole('dialog')
+  await dialog.getByLabel('Email verified').check()
+  await shot('admin-marks-verified')
+  await dialog.getByRole('button', { name: 'Save' }).click()
+  await expect(row.getByText('Email unverified')).toHaveCount(0)
+
+  await visitor.goto('/login')
+  await visitor.getByLabel('Email').fill(email)
+  await visitor.getByLabel('Password', { exact: true }).fill(password)
+  await visitor.getByRole('button', { name: 'Log in' }).click()
+  await visitor.waitForURL((url) => !url.pathname.startsWith('/login'))
 })
