@@ -37,6 +37,9 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
         "FIRST_SUPERUSER": "admin@example.com",
         "FIRST_SUPERUSER_PASSWORD": "admin-password-123",
         "USERS_OPEN_REGISTRATION": True,
+        # Tests that sign up and then log in are about something else; the tests of
+        # verification turn it on (tests/web/api/test_email_verification.py).
+        "EMAIL_VERIFICATION_REQUIRED": False,
         "RATE_LIMIT_ENABLED": False,
         "EMAIL_BACKEND": "console",
         # Tasks sent by the API stay in memory unless a test runs a real worker.

@@ -68,6 +68,7 @@ def test_prestart_creates_schema_and_first_superuser(tmp_sqlite_url: str) -> Non
     assert user.email == SUPERUSER
     assert user.is_superuser
     assert user.is_active
+    assert user.email_verified  # FIRST_SUPERUSER logs in with verification required
     hasher = PasswordHasher(make_settings(tmp_sqlite_url))
     assert hasher.verify(SUPERUSER_PASSWORD, user.hashed_password)[0]
 

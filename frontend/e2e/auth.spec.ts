@@ -2,6 +2,7 @@
 // and an account's life from sign-up to deletion.
 import { MAIL_URL, SHORT_TOKEN_BASE_URL } from './support/env'
 import { expect, logIn, mainNav, test, unique } from './support/fixtures'
+import { followVerificationLink } from './support/mail'
 
 test('a user logs in, lands where they were going, and logs out', { tag: '@phone' }, async ({ page, user, shot }) => {
   await page.goto('/items')
@@ -163,6 +164,13 @@ test('a visitor signs up, changes the password and deletes the account', async (
   await page.getByLabel('Confirm password').fill('first-password')
   await shot('signup')
   await page.getByRole('button', { name: 'Sign up' }).click()
+  // Its address is verified first (e2e/email-verification.spec.ts).
+  await expect(page.getByRole('status').getByText('Check your email.')).toBeVisible()
+  await followVerificationLink(page, email)
+  await page.getByRole('link', { name: 'Log in' }).click()
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password', { exact: true }).fill('first-password')
+  await page.getByRole('button', { name: 'Log in' }).click()
 
   // A new account belongs to no group: no administration, no jobs.
   await expect(page.getByRole('heading', { name: /Good (morning|afternoon|evening), New Person/ })).toBeVisible()
@@ -184,7 +192,7 @@ test('a visitor signs up, changes the password and deletes the account', async (
   await expect(page).toHaveURL(/\/login$/)
   await logIn(page, email, 'second-password')
 
-  // A new email address is confirmed with the password.
+  // A new email address is confirmed with the password, and waits for its link.
   const moved = `${unique('moved')}@example.com`
   await page.goto('/settings')
   await page.getByLabel('Email').fill(moved)

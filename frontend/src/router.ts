@@ -58,6 +58,13 @@ export const routes: RouteRecordRaw[] = [
     meta: { title: 'Reset password', requiresAuth: false, layout: 'auth' },
   },
   {
+    // The link in the verification email: FRONTEND_HOST + /verify-email?token=...
+    path: '/verify-email',
+    name: 'verify-email',
+    component: () => import('@/pages/VerifyEmailPage.vue'),
+    meta: { title: 'Verify email', requiresAuth: false, layout: 'auth' },
+  },
+  {
     path: '/',
     name: 'dashboard',
     component: () => import('@/pages/DashboardPage.vue'),

@@ -22,6 +22,7 @@ from app.queue import (
     PURGE_EXPIRED,
     RECOVER_PASSWORD,
     SEND_EMAIL,
+    VERIFY_EMAIL,
 )
 from app.workers import WorkerCelery, create_worker_app
 
@@ -39,7 +40,7 @@ def module_config(settings: Settings) -> dict[str, Any]:
     return {
         "task_annotations": {
             name: {"max_retries": settings.EMAIL_MAX_RETRIES}
-            for name in (SEND_EMAIL, RECOVER_PASSWORD)
+            for name in (SEND_EMAIL, RECOVER_PASSWORD, VERIFY_EMAIL)
         },
         "beat_schedule": {
             "purge-expired": {"task": PURGE_EXPIRED, "schedule": timedelta(hours=1)},

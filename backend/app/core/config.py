@@ -210,6 +210,9 @@ class Settings(BaseSettings):
     SSO_HTTP_TIMEOUT: float = Field(default=5.0, gt=0, le=60)
     # Seconds of clock difference with a provider tolerated on an ID token's times.
     SSO_CLOCK_SKEW_SECONDS: int = Field(default=60, ge=0, le=600)
+    # Users who sign up must follow the link emailed to them before they can log in.
+    EMAIL_VERIFICATION_REQUIRED: bool = True
+    EMAIL_VERIFICATION_EXPIRE_HOURS: int = Field(default=48, ge=1)
 
     # Database: an embedded SQLite file unless told otherwise.
     DATABASE_URL: str = f"sqlite:///{BACKEND_DIR / 'data' / 'app.db'}"
@@ -293,6 +296,7 @@ class Settings(BaseSettings):
     RATE_LIMIT_LOGIN_IP: str = "100/minute"
     RATE_LIMIT_PASSWORD_RECOVERY: str = "5/minute"  # noqa: S105 (not a secret)
     RATE_LIMIT_SIGNUP: str = "5/minute"
+    RATE_LIMIT_VERIFICATION_RESEND: str = "5/minute"
 
     # Email: "console" logs messages instead of sending them.
     EMAIL_BACKEND: Literal["smtp", "console"] | None = None

@@ -10,11 +10,12 @@ from app.models.job import Job, JobState
 from app.models.mfa import MfaChallenge, MfaRecoveryCode
 from app.models.personal_token import PersonalAccessToken
 from app.models.project import *  # noqa: F403
-from app.models.token import PasswordResetToken, RefreshToken
+from app.models.token import EmailVerificationToken, PasswordResetToken, RefreshToken
 from app.models.user import User
 
 __all__ = [
     "AuditEvent",
+    "EmailVerificationToken",
     "Group",
     "GroupPermission",
     "Item",

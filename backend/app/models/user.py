@@ -25,6 +25,11 @@ class User(Base):
     full_name: Mapped[str | None] = mapped_column(String(255))
     is_active: Mapped[bool] = mapped_column(default=True)
     is_superuser: Mapped[bool] = mapped_column(default=False)
+    # Whether the owner of `email` proved it is theirs (app/services/verification.py).
+    # True in the database's default: accounts made before verification existed.
+    email_verified: Mapped[bool] = mapped_column(default=True, server_default="1")
+    # A new address asked for, not in use until verified through the link sent to it.
+    pending_email: Mapped[str | None] = mapped_column(exact_string(255))
     # A random value that access tokens carry and must match: replaced when the
     # password changes or sessions are revoked, so older tokens stop working; and
     # never equal between two accounts, so a token can only name the account it was

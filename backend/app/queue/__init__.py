@@ -32,6 +32,9 @@ RUN_JOB = "jobs.run"
 SEND_EMAIL = "email.send"
 # A password reset asked for an address: the worker looks the account up.
 RECOVER_PASSWORD = "email.recover_password"  # noqa: S105 (a task name)
+# An address to verify: the worker issues the link (the token never travels
+# through the broker).
+VERIFY_EMAIL = "email.verify_address"
 PURGE_EXPIRED = "maintenance.purge_expired"
 PURGE_AUDIT_EVENTS = "maintenance.purge_audit_events"
 
@@ -44,6 +47,7 @@ ROUTES = {
     RUN_JOB: JOBS_QUEUE,
     SEND_EMAIL: EMAIL_QUEUE,
     RECOVER_PASSWORD: EMAIL_QUEUE,
+    VERIFY_EMAIL: EMAIL_QUEUE,
     PURGE_EXPIRED: MAINTENANCE_QUEUE,
     PURGE_AUDIT_EVENTS: MAINTENANCE_QUEUE,
 }

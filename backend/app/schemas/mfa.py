@@ -51,10 +51,12 @@ class MfaLogin(Input):
 
 class LoginRefused(Output):
     """A login's 403: an inactive user; or the password was right and a second factor
-    is due (`mfa_required` and `mfa_token` then): go on at /login/mfa."""
+    is due (`mfa_required` and `mfa_token` then): go on at /login/mfa; or the
+    address is not verified yet (`email_verification_required`)."""
 
     message: str
     mfa_required: bool = Field(default=False)
+    email_verification_required: bool = Field(default=False)
     mfa_token: str = Field(  # type: ignore[assignment]
         default=None, description="With mfa_required: single-use, valid for 5 minutes"
     )

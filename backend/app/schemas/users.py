@@ -80,7 +80,10 @@ class UserRegister(Input):
 class UserUpdateMe(Input):
     """The fields to change; those left out stay as they are."""
 
-    email: Email = Field(default=None)  # type: ignore[assignment]
+    email: Email = Field(  # type: ignore[assignment]
+        default=None,
+        description="A new address takes effect once verified through the link sent to it",
+    )
     full_name: FullName | None = None
     current_password: Annotated[str, printable(max_length=128)] = Field(  # type: ignore[assignment]
         default=None, description="Required with a new email address"
@@ -95,6 +98,18 @@ class UserUpdate(Input):
     full_name: FullName | None = None
     is_active: bool = Field(default=None)  # type: ignore[assignment]
     is_superuser: bool = Field(default=None)  # type: ignore[assignment]
+    email_verified: bool = Field(  # type: ignore[assignment]
+        default=None, description="A new email set here counts as verified unless this says no"
+    )
+
+
+class VerifyEmail(Input):
+    token: Annotated[str, printable(min_length=1, max_length=256)]
+
+
+class ResendVerification(Input):
+    # Any text: the answer is the same whatever the address.
+    email: Annotated[str, printable(min_length=1, max_length=320)]
 
 
 class UpdatePassword(Input):
@@ -116,6 +131,11 @@ class UserPublic(Output):
     groups: list[GroupRef]
     permissions: list[Permission] = Field(description="Effective permission names")
     mfa_enabled: bool = Field(description="Two-factor authentication (TOTP) is on")
+    email_verified: bool = Field(description="The owner of the address proved it is theirs")
+    pending_email: str | None = Field(
+        default=None,
+        description="A new address asked for, in use once verified through the link sent to it",
+    )
     created_at: datetime
 
 

@@ -19,9 +19,15 @@ from app.core.security import (
 )
 from app.core.totp import Clock, MfaCrypto, system_clock
 from app.db.base import utcnow
-from app.models import PasswordResetToken, RefreshToken, User
+from app.models import EmailVerificationToken, PasswordResetToken, RefreshToken, User
 from app.services import mfa, users
-from app.services.errors import AuthenticationFailed, BadRequest, MfaRequired, PermissionDenied
+from app.services.errors import (
+    AuthenticationFailed,
+    BadRequest,
+    EmailVerificationRequired,
+    MfaRequired,
+    PermissionDenied,
+)
 
 INVALID_CREDENTIALS = "Incorrect email or password"
 INVALID_REFRESH = "Invalid or expired refresh token"
@@ -51,6 +57,7 @@ def login(
         raise AuthenticationFailed(INVALID_CREDENTIALS)
     if not user.is_active:
         raise PermissionDenied("Inactive user")
+    _check_verified(settings, user)
     if user.mfa_enabled:
         # The caller commits before answering: the challenge must be stored.
         token = mfa.begin_login(session=session, codec=codec, settings=settings, user=user)
@@ -122,9 +129,17 @@ def refresh(
     user = users.get_user(session=session, user_id=stored.user_id)
     if user is None or not user.is_active:
         raise AuthenticationFailed(INVALID_REFRESH)
+    _check_verified(settings, user)
     return _issue(
         session=session, codec=codec, settings=settings, user=user, family=stored.family_id
     )
+
+
+def _check_verified(settings: Settings, user: User) -> None:
+    """Only once the password (or the session) proved who is asking does the answer
+    tell that the address waits for verification."""
+    if settings.EMAIL_VERIFICATION_REQUIRED and not user.email_verified:
+        raise EmailVerificationRequired()
 
 
 def _still_stored(session: Session, token_id: int) -> bool:
@@ -236,8 +251,8 @@ def reset_password(
 
 
 def purge_expired_tokens(*, session: Session, now: datetime) -> int:
-    """Delete refresh tokens past expiry, and reset tokens and MFA login challenges
-    that are used or expired.
+    """Delete refresh tokens past expiry, and reset tokens, email verification tokens
+    and MFA login challenges that are used or expired.
     Rotated refresh tokens stay until they expire: reuse detection needs them."""
     refresh_gone = session.execute(
         delete(RefreshToken)
@@ -249,9 +264,17 @@ def purge_expired_tokens(*, session: Session, now: datetime) -> int:
         .where((PasswordResetToken.expires_at <= now) | PasswordResetToken.used_at.is_not(None))
         .execution_options(synchronize_session=False)
     )
+    verification_gone = session.execute(
+        delete(EmailVerificationToken)
+        .where(
+            (EmailVerificationToken.expires_at <= now) | EmailVerificationToken.used_at.is_not(None)
+        )
+        .execution_options(synchronize_session=False)
+    )
     challenges_gone = mfa.purge_expired_challenges(session=session, now=now)
     return (
         int(getattr(refresh_gone, "rowcount", 0))
         + int(getattr(reset_gone, "rowcount", 0))
+        + int(getattr(verification_gone, "rowcount", 0))
         + challenges_gone
     )

@@ -138,6 +138,7 @@ SUBJECTS = {
     "reset_password": "reset your password",
     "new_account": "your new account",
     "test_email": "test email",
+    "verify_email": "verify your email address",
 }
 
 
@@ -157,4 +158,7 @@ def render_email(
     if kind == "reset_password":
         values["link"] = f"{values['site']}/reset-password?token={context['token']}"
         values["valid_minutes"] = settings.PASSWORD_RESET_TOKEN_EXPIRE_MINUTES
+    if kind == "verify_email":
+        values["link"] = f"{values['site']}/verify-email?token={context['token']}"
+        values["valid_hours"] = settings.EMAIL_VERIFICATION_EXPIRE_HOURS
     return renderer.render(kind, f"{settings.PROJECT_NAME}: {SUBJECTS[kind]}", values)

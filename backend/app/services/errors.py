@@ -51,6 +51,16 @@ class MfaRequired(PermissionDenied):
         )
 
 
+class EmailVerificationRequired(PermissionDenied):
+    """The password was right, but the account's address is not verified yet."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Verify your email address first: follow the link we sent you",
+            fields={"email_verification_required": True},
+        )
+
+
 class NotFound(ServiceError):
     """Missing, or not visible to this user (404)."""
 

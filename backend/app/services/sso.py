@@ -381,5 +381,13 @@ def complete(
         created = True
     if not user.is_active:
         raise SsoFailed("inactive_user", user=user)
+    if not user.email_verified:
+        # The provider proved the address; nobody had here. Whoever signed up with
+        # it may not own it (an account made in advance for someone else's
+        # address): its password and sessions go, the owner can set one by recovery.
+        users.set_password(
+            session=session, hasher=hasher, user=user, password=secrets.token_urlsafe(48)
+        )
+        user.email_verified = True
     added, removed = _sync_groups(session, provider, user, claims)
     return SsoLogin(user=user, created=created, groups_added=added, groups_removed=removed)

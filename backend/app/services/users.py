@@ -92,7 +92,7 @@ def list_users(
     return paginate(session, query, skip=skip, limit=limit)
 
 
-def _ensure_email_free(session: Session, email: str, *, except_id: int | None = None) -> None:
+def ensure_email_free(session: Session, email: str, *, except_id: int | None = None) -> None:
     query = select(User.id).where(User.email == email)
     if except_id is not None:
         query = query.where(User.id != except_id)
@@ -109,16 +109,20 @@ def create_user(
     full_name: str | None = None,
     is_active: bool = True,
     is_superuser: bool = False,
+    email_verified: bool = True,
 ) -> User:
+    """A new account. An administrator's address counts as verified; a signup's
+    (`email_verified=False`) waits for the link emailed to it."""
     email = normalize_email(email)
     check_password_rules(password)
-    _ensure_email_free(session, email)
+    ensure_email_free(session, email)
     user = User(
         email=email,
         hashed_password=hasher.hash(password),
         full_name=full_name,
         is_active=is_active,
         is_superuser=is_superuser,
+        email_verified=email_verified,
         groups=[],
     )
     session.add(user)
@@ -129,15 +133,17 @@ def create_user(
 def update_user(
     *, session: Session, hasher: PasswordHasher, user: User, changes: Mapping[str, Any]
 ) -> User:
-    """Apply the given fields. A new password, or deactivation, revokes every session
-    of the user; a new email or deactivation kills outstanding password-reset links."""
+    """Apply the given fields, as an administrator does. A new password, or
+    deactivation, revokes every session of the user; a new email or deactivation
+    kills outstanding password-reset links. An email set here counts as verified
+    (unless `email_verified` says otherwise): the administrator vouches for it."""
     if "email" in changes and changes["email"] is not None:
         email = normalize_email(changes["email"])
         if email != user.email:
-            _ensure_email_free(session, email, except_id=user.id)
-            user.email = email
-            # A link sent to the old address must not reset the moved account.
-            revoke_reset_links(session=session, user=user)
+            ensure_email_free(session, email, except_id=user.id)
+            move_to_email(session=session, user=user, email=email)
+    if changes.get("email_verified") is not None:
+        user.email_verified = changes["email_verified"]
     if "full_name" in changes:
         user.full_name = changes["full_name"]
     for flag in ("is_active", "is_superuser"):
@@ -152,6 +158,15 @@ def update_user(
     return user
 
 
+def move_to_email(*, session: Session, user: User, email: str) -> None:
+    """Give the account a new address, verified (by its link, or by an administrator).
+    A password-reset link sent to the old address must not reset the moved account."""
+    user.email = email
+    user.email_verified = True
+    user.pending_email = None
+    revoke_reset_links(session=session, user=user)
+
+
 def update_own_account(
     *,
     session: Session,
@@ -159,23 +174,39 @@ def update_own_account(
     user: User,
     changes: Mapping[str, Any],
     current_password: str | None,
-) -> User:
-    """A user's change to their own account. A new email address needs the current
-    password: a session left open on a shared computer must not be enough to move
-    the account (and its password resets) to someone else's mailbox. It is checked
-    before the address, so that taken addresses cannot be probed without it."""
+) -> str | None:
+    """A user's change to their own account; returns the new address to send a
+    verification link to, if one was asked for.
+
+    A new email address needs the current password: a session left open on a
+    shared computer must not be enough to move the account (and its password
+    resets) to someone else's mailbox. It is checked before the address, so that
+    taken addresses cannot be probed without it. The new address waits, pending,
+    until its link is followed (app/services/verification.py); the current one
+    stays in use until then, but the reset links already sent to it die now.
+    Asking for the current address again drops a pending change."""
     email = changes.get("email")
-    if email is not None and normalize_email(email) != user.email:
-        ok = (
-            current_password is not None
-            and hasher.verify(current_password, user.hashed_password)[0]
-        )
-        if not ok:
-            raise BadRequest(
-                "Confirm a new email address with your current password",
-                {"current_password": "Missing or incorrect"},
+    pending: str | None = None
+    if email is not None:
+        address = normalize_email(email)
+        if address == user.email:
+            user.pending_email = None
+        else:
+            ok = (
+                current_password is not None
+                and hasher.verify(current_password, user.hashed_password)[0]
             )
-    return update_user(session=session, hasher=hasher, user=user, changes=changes)
+            if not ok:
+                raise BadRequest(
+                    "Confirm a new email address with your current password",
+                    {"current_password": "Missing or incorrect"},
+                )
+            ensure_email_free(session, address, except_id=user.id)
+            user.pending_email = pending = address
+            revoke_reset_links(session=session, user=user)
+    rest = {name: value for name, value in changes.items() if name == "full_name"}
+    update_user(session=session, hasher=hasher, user=user, changes=rest)
+    return pending
 
 
 def set_password(*, session: Session, hasher: PasswordHasher, user: User, password: str) -> None:

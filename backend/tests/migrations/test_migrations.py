@@ -127,3 +127,21 @@ def test_upgrade_to_stamps_keeps_rows_and_references_and_never_reuses_ids(engine
             text("SELECT id FROM users WHERE email = 'new@example.com'")
         ).scalar_one()
     assert new_id > newest
+
+
+def test_upgrade_to_email_verification_marks_existing_users_verified(engine: Engine) -> None:
+    """Accounts made before addresses were checked keep logging in."""
+    migrate.upgrade(engine, "9c4e2f7a1b35")
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO users (email, hashed_password, is_active, is_superuser,"
+                " security_stamp, created_at, updated_at)"
+                " VALUES ('old@example.com', 'x', true, false, :stamp, :now, :now)"
+            ),
+            {"stamp": "s" * 32, "now": "2026-01-01 00:00:00"},
+        )
+    migrate.upgrade(engine)
+    with engine.begin() as connection:
+        row = connection.execute(text("SELECT email_verified, pending_email FROM users")).one()
+    assert (bool(row[0]), row[1]) == (True, None)

@@ -22,7 +22,7 @@ from app.services import sso
 from tests.sso.oidc import CLIENT_SECRET, OidcProvider, oidc_provider, sign_in_at_provider
 from tests.utils.apps import app_with_settings
 from tests.utils.databases import same_on_every_database
-from tests.utils.factories import make_group, make_user
+from tests.utils.factories import DEFAULT_PASSWORD, make_group, make_user
 from tests.utils.unreachable import closed_port
 
 FRONTEND = "http://frontend.test"
@@ -225,6 +225,26 @@ def test_an_existing_user_is_matched_by_email(
     # bob's provider names no mapped group: he leaves the mapped Staff.
     assert group_names(db, "bob@example.com") == set()
     assert len(list(db.scalars(select(User)))) == 1
+
+
+@same_on_every_database
+def test_an_unverified_account_matched_by_email_loses_the_password_it_was_made_with(
+    browser: FlaskClient, db: Session, runtime: Runtime
+) -> None:
+    """Whoever signed up with an address nobody verified may not own it: once its
+    owner proves it at the provider, that sign-up's password must not open the
+    account they now use."""
+    bob = make_user(db, runtime, email="bob@example.com")
+    bob.email_verified = False
+    db.commit()
+
+    me = signed_in(browser, sign_in(browser, "closed", "bob"))
+
+    assert me["id"] == bob.id
+    assert me["email_verified"] is True
+    login = {"username": "bob@example.com", "password": DEFAULT_PASSWORD}
+    other = sso_app_browser(browser)
+    assert other.post("/api/v1/login/access-token", data=login).status_code in (400, 401)
 
 
 def test_an_unknown_user_is_refused_when_the_provider_may_not_create_accounts(

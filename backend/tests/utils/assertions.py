@@ -15,6 +15,8 @@ USER_FIELDS = {
     "groups",
     "permissions",
     "mfa_enabled",
+    "email_verified",
+    "pending_email",
     "created_at",
 }
 GROUP_FIELDS = {"id", "name", "description", "permissions", "member_count"}
@@ -53,6 +55,8 @@ def assert_user(body: Any) -> dict[str, Any]:
     assert isinstance(body["is_active"], bool)
     assert isinstance(body["is_superuser"], bool)
     assert isinstance(body["mfa_enabled"], bool)
+    assert isinstance(body["email_verified"], bool)
+    assert body["pending_email"] is None or isinstance(body["pending_email"], str)
     assert all(set(group) == {"id", "name"} for group in body["groups"])
     assert all(isinstance(name, str) for name in body["permissions"])
     assert isinstance(body["created_at"], str)

@@ -16,6 +16,7 @@ from aiosmtpd.controller import Controller
 from app.devtools.ports import LOOPBACK, free_port
 
 RESET_LINK = re.compile(r"https?://\S+/reset-password\?token=([A-Za-z0-9_\-]+)")
+VERIFY_LINK = re.compile(r"https?://\S+/verify-email\?token=([A-Za-z0-9_\-]+)")
 
 
 class Mailbox:
@@ -90,4 +91,12 @@ def reset_token(message: EmailMessage) -> str:
     text, _ = text_and_html(message)
     match = RESET_LINK.search(text)
     assert match is not None, f"no reset link in:\n{text}"
+    return match.group(1)
+
+
+def verification_token(message: EmailMessage) -> str:
+    """The token of the email verification link in the message's text part."""
+    text, _ = text_and_html(message)
+    match = VERIFY_LINK.search(text)
+    assert match is not None, f"no verification link in:\n{text}"
     return match.group(1)

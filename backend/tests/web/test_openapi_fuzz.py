@@ -49,11 +49,12 @@ CONFIG = {"seed": 20261125, "generation": {"deterministic": True}}
 # Every check schemathesis has.
 CHECKS = REGISTERED_CHECKS.get_all()
 # Operations that refuse a well-formed request for what no schema can say: a reset
-# token that was never issued, a current password that is not the user's (and a
+# or verification token that was never issued, a current password that is not the user's (and a
 # new email needs it), a two-factor code or an enrollment not started. Their 400 is
 # the documented answer; every other check holds.
 SECRET_DEPENDENT = {
     "resetPassword",
+    "verifyEmail",
     "updatePasswordMe",
     "updateUserMe",
     "startTotpEnrollment",

@@ -1,4 +1,5 @@
-"""Rate limits: login per account and per address, password recovery, signup.
+"""Rate limits: login per account and per address, password recovery, signup,
+verification emails.
 
 Each test builds its own app with limits on and small; every app built starts
 with fresh in-memory counters. The Redis test keeps its counters apart with
@@ -30,6 +31,7 @@ LOGIN = "/api/v1/login/access-token"
 LOGIN_MFA = "/api/v1/login/mfa"
 RECOVER = "/api/v1/password-recovery/{}"
 SIGNUP = "/api/v1/users/signup"
+RESEND = "/api/v1/users/verify-email/resend"
 HIGH = "1000/minute"
 WRONG_PASSWORD = "wrong-password"
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -43,6 +45,7 @@ def limited_client(runtime: Runtime, **limits: object) -> FlaskClient:
         "RATE_LIMIT_LOGIN_IP": HIGH,
         "RATE_LIMIT_PASSWORD_RECOVERY": HIGH,
         "RATE_LIMIT_SIGNUP": HIGH,
+        "RATE_LIMIT_VERIFICATION_RESEND": HIGH,
     }
     settings.update(limits)
     app = app_with_settings(runtime, **settings)
@@ -153,6 +156,19 @@ def test_recover_password_is_limited_per_address(runtime: Runtime, db: Session) 
     assert_rate_limited(client.post(RECOVER.format("r9@example.com"), **from_address("10.0.0.1")))
     other = client.post(RECOVER.format("r9@example.com"), **from_address("10.0.0.2"))
     assert other.status_code == 200
+
+
+@same_on_every_database
+def test_verification_resend_is_limited_per_address(runtime: Runtime, db: Session) -> None:
+    client = limited_client(runtime, RATE_LIMIT_VERIFICATION_RESEND="2/minute")
+
+    def resend(n: int, address: str) -> TestResponse:
+        return client.post(RESEND, json={"email": f"v{n}@example.com"}, **from_address(address))
+
+    assert resend(1, "10.0.0.1").status_code == 202
+    assert resend(2, "10.0.0.1").status_code == 202
+    assert_rate_limited(resend(3, "10.0.0.1"))
+    assert resend(3, "10.0.0.2").status_code == 202
 
 
 @same_on_every_database

@@ -2,7 +2,7 @@
 
 import { type Client, type Options as Options2, type TDataShape, urlSearchParamsBodySerializer } from './client';
 import { client } from './client.gen';
-import type { AddGroupMemberData, AddGroupMemberErrors, AddGroupMemberResponses, AuthorizeSsoData, AuthorizeSsoErrors, CancelJobData, CancelJobErrors, CancelJobResponses, ConfirmTotpEnrollmentData, ConfirmTotpEnrollmentErrors, ConfirmTotpEnrollmentResponses, CreateGroupData, CreateGroupErrors, CreateGroupResponses, CreateItemData, CreateItemErrors, CreateItemResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreatePersonalTokenData, CreatePersonalTokenErrors, CreatePersonalTokenResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteItemData, DeleteItemErrors, DeleteItemResponses, DeleteUserData, DeleteUserErrors, DeleteUserMeData, DeleteUserMeErrors, DeleteUserMeResponses, DeleteUserResponses, DisableTotpData, DisableTotpErrors, DisableTotpResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, ListSsoProvidersData, ListSsoProvidersResponses, LoginAccessTokenData, LoginAccessTokenErrors, LoginAccessTokenResponses, LoginMfaData, LoginMfaErrors, LoginMfaResponses, LoginRefreshData, LoginRefreshErrors, LoginRefreshResponses, LogoutData, LogoutResponses, ReadAuditEventsData, ReadAuditEventsErrors, ReadAuditEventsResponses, ReadGroupData, ReadGroupErrors, ReadGroupResponses, ReadGroupsData, ReadGroupsErrors, ReadGroupsResponses, ReadItemData, ReadItemErrors, ReadItemResponses, ReadItemsData, ReadItemsErrors, ReadItemsResponses, ReadJobData, ReadJobErrors, ReadJobKindsData, ReadJobKindsErrors, ReadJobKindsResponses, ReadJobResponses, ReadJobsData, ReadJobsErrors, ReadJobsResponses, ReadPermissionsData, ReadPermissionsErrors, ReadPermissionsResponses, ReadPersonalTokensData, ReadPersonalTokensErrors, ReadPersonalTokensResponses, ReadUserByIdData, ReadUserByIdErrors, ReadUserByIdResponses, ReadUserMeData, ReadUserMeErrors, ReadUserMeResponses, ReadUsersData, ReadUsersErrors, ReadUsersResponses, RecoverPasswordData, RecoverPasswordErrors, RecoverPasswordResponses, RegisterUserData, RegisterUserErrors, RegisterUserResponses, RemoveGroupMemberData, RemoveGroupMemberErrors, RemoveGroupMemberResponses, ResetPasswordData, ResetPasswordErrors, ResetPasswordResponses, ResetUserMfaData, ResetUserMfaErrors, ResetUserMfaResponses, RevokePersonalTokenData, RevokePersonalTokenErrors, RevokePersonalTokenResponses, SsoCallbackData, SsoCallbackErrors, StartTotpEnrollmentData, StartTotpEnrollmentErrors, StartTotpEnrollmentResponses, TestEmailData, TestEmailErrors, TestEmailResponses, TestTokenData, TestTokenErrors, TestTokenResponses, UpdateGroupData, UpdateGroupErrors, UpdateGroupResponses, UpdateItemData, UpdateItemErrors, UpdateItemResponses, UpdatePasswordMeData, UpdatePasswordMeErrors, UpdatePasswordMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserMeData, UpdateUserMeErrors, UpdateUserMeResponses, UpdateUserResponses } from './types.gen';
+import type { AddGroupMemberData, AddGroupMemberErrors, AddGroupMemberResponses, AuthorizeSsoData, AuthorizeSsoErrors, CancelJobData, CancelJobErrors, CancelJobResponses, ConfirmTotpEnrollmentData, ConfirmTotpEnrollmentErrors, ConfirmTotpEnrollmentResponses, CreateGroupData, CreateGroupErrors, CreateGroupResponses, CreateItemData, CreateItemErrors, CreateItemResponses, CreateJobData, CreateJobErrors, CreateJobResponses, CreatePersonalTokenData, CreatePersonalTokenErrors, CreatePersonalTokenResponses, CreateUserData, CreateUserErrors, CreateUserResponses, DeleteGroupData, DeleteGroupErrors, DeleteGroupResponses, DeleteItemData, DeleteItemErrors, DeleteItemResponses, DeleteUserData, DeleteUserErrors, DeleteUserMeData, DeleteUserMeErrors, DeleteUserMeResponses, DeleteUserResponses, DisableTotpData, DisableTotpErrors, DisableTotpResponses, HealthCheckData, HealthCheckErrors, HealthCheckResponses, ListSsoProvidersData, ListSsoProvidersResponses, LoginAccessTokenData, LoginAccessTokenErrors, LoginAccessTokenResponses, LoginMfaData, LoginMfaErrors, LoginMfaResponses, LoginRefreshData, LoginRefreshErrors, LoginRefreshResponses, LogoutData, LogoutResponses, ReadAuditEventsData, ReadAuditEventsErrors, ReadAuditEventsResponses, ReadGroupData, ReadGroupErrors, ReadGroupResponses, ReadGroupsData, ReadGroupsErrors, ReadGroupsResponses, ReadItemData, ReadItemErrors, ReadItemResponses, ReadItemsData, ReadItemsErrors, ReadItemsResponses, ReadJobData, ReadJobErrors, ReadJobKindsData, ReadJobKindsErrors, ReadJobKindsResponses, ReadJobResponses, ReadJobsData, ReadJobsErrors, ReadJobsResponses, ReadPermissionsData, ReadPermissionsErrors, ReadPermissionsResponses, ReadPersonalTokensData, ReadPersonalTokensErrors, ReadPersonalTokensResponses, ReadUserByIdData, ReadUserByIdErrors, ReadUserByIdResponses, ReadUserMeData, ReadUserMeErrors, ReadUserMeResponses, ReadUsersData, ReadUsersErrors, ReadUsersResponses, RecoverPasswordData, RecoverPasswordErrors, RecoverPasswordResponses, RegisterUserData, RegisterUserErrors, RegisterUserResponses, RemoveGroupMemberData, RemoveGroupMemberErrors, RemoveGroupMemberResponses, ResendVerificationEmailData, ResendVerificationEmailErrors, ResendVerificationEmailResponses, ResetPasswordData, ResetPasswordErrors, ResetPasswordResponses, ResetUserMfaData, ResetUserMfaErrors, ResetUserMfaResponses, RevokePersonalTokenData, RevokePersonalTokenErrors, RevokePersonalTokenResponses, SsoCallbackData, SsoCallbackErrors, StartTotpEnrollmentData, StartTotpEnrollmentErrors, StartTotpEnrollmentResponses, TestEmailData, TestEmailErrors, TestEmailResponses, TestTokenData, TestTokenErrors, TestTokenResponses, UpdateGroupData, UpdateGroupErrors, UpdateGroupResponses, UpdateItemData, UpdateItemErrors, UpdateItemResponses, UpdatePasswordMeData, UpdatePasswordMeErrors, UpdatePasswordMeResponses, UpdateUserData, UpdateUserErrors, UpdateUserMeData, UpdateUserMeErrors, UpdateUserMeResponses, UpdateUserResponses, VerifyEmailData, VerifyEmailErrors, VerifyEmailResponses } from './types.gen';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -332,7 +332,9 @@ export const readUserMe = <ThrowOnError extends boolean = false>(options?: Optio
 });
 
 /**
- * Change your own name or email (a new email needs your current password)
+ * Change your own name or email (a new email needs your current password, and
+ *
+ * takes effect once verified through the link sent to it).
  */
 export const updateUserMe = <ThrowOnError extends boolean = false>(options: Options<UpdateUserMeData, ThrowOnError>) => (options.client ?? client).patch<UpdateUserMeResponses, UpdateUserMeErrors, ThrowOnError>({
     security: [{ scheme: 'bearer', type: 'http' }],
@@ -432,6 +434,30 @@ export const revokePersonalToken = <ThrowOnError extends boolean = false>(option
  */
 export const registerUser = <ThrowOnError extends boolean = false>(options: Options<RegisterUserData, ThrowOnError>) => (options.client ?? client).post<RegisterUserResponses, RegisterUserErrors, ThrowOnError>({
     url: '/users/signup',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Verify an email address with the token from the link emailed to it
+ */
+export const verifyEmail = <ThrowOnError extends boolean = false>(options: Options<VerifyEmailData, ThrowOnError>) => (options.client ?? client).post<VerifyEmailResponses, VerifyEmailErrors, ThrowOnError>({
+    url: '/users/verify-email',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Email a new verification link, if an account waits for this address
+ */
+export const resendVerificationEmail = <ThrowOnError extends boolean = false>(options: Options<ResendVerificationEmailData, ThrowOnError>) => (options.client ?? client).post<ResendVerificationEmailResponses, ResendVerificationEmailErrors, ThrowOnError>({
+    url: '/users/verify-email/resend',
     ...options,
     headers: {
         'Content-Type': 'application/json',

@@ -235,9 +235,11 @@ export type LoginAccessTokenForm = {
 
 /**
  * A login's 403: an inactive user; or the password was right and a second factor
- * is due (`mfa_required` and `mfa_token` then): go on at /login/mfa.
+ * is due (`mfa_required` and `mfa_token` then): go on at /login/mfa; or the
+ * address is not verified yet (`email_verification_required`).
  */
 export type LoginRefused = {
+    email_verification_required?: boolean;
     message: string;
     mfa_required?: boolean;
     /**
@@ -332,6 +334,10 @@ export type RecoveryCodes = {
      * One-time codes, shown this once
      */
     recovery_codes: Array<string>;
+};
+
+export type ResendVerification = {
+    email: string;
 };
 
 export type SsoProviderPublic = {
@@ -429,6 +435,10 @@ export type UserCreate = {
 export type UserPublic = {
     created_at: string;
     email: string;
+    /**
+     * The owner of the address proved it is theirs
+     */
+    email_verified: boolean;
     full_name: string | null;
     groups: Array<GroupRef>;
     id: number;
@@ -438,6 +448,10 @@ export type UserPublic = {
      * Two-factor authentication (TOTP) is on
      */
     mfa_enabled: boolean;
+    /**
+     * A new address asked for, in use once verified through the link sent to it
+     */
+    pending_email?: string | null;
     /**
      * Effective permission names
      */
@@ -458,6 +472,10 @@ export type UserRegister = {
  */
 export type UserUpdate = {
     email?: string;
+    /**
+     * A new email set here counts as verified unless this says no
+     */
+    email_verified?: boolean;
     full_name?: string | null;
     is_active?: boolean;
     is_superuser?: boolean;
@@ -475,6 +493,9 @@ export type UserUpdateMe = {
      * Required with a new email address
      */
     current_password?: string;
+    /**
+     * A new address takes effect once verified through the link sent to it
+     */
     email?: string;
     full_name?: string | null;
 };
@@ -498,6 +519,10 @@ export type ValidationError = {
         [key: string]: string;
     };
     message: string;
+};
+
+export type VerifyEmail = {
+    token: string;
 };
 
 export type ReadAuditEventsData = {
@@ -1309,7 +1334,7 @@ export type LoginAccessTokenErrors = {
      */
     401: Error;
     /**
-     * Inactive user; or a second factor is due
+     * Inactive user; or a second factor is due; or the email address is not verified
      */
     403: LoginRefused;
     /**
@@ -1410,6 +1435,10 @@ export type LoginRefreshErrors = {
      * Not authenticated, or the token is invalid
      */
     401: Error;
+    /**
+     * The email address is not verified
+     */
+    403: LoginRefused;
 };
 
 export type LoginRefreshError = LoginRefreshErrors[keyof LoginRefreshErrors];
@@ -2168,6 +2197,88 @@ export type RegisterUserResponses = {
 };
 
 export type RegisterUserResponse = RegisterUserResponses[keyof RegisterUserResponses];
+
+export type VerifyEmailData = {
+    body: VerifyEmail;
+    path?: never;
+    query?: never;
+    url: '/users/verify-email';
+};
+
+export type VerifyEmailErrors = {
+    /**
+     * Bad request
+     */
+    400: ValidationError;
+    /**
+     * Conflict with an existing value
+     */
+    409: ValidationError;
+    /**
+     * Request body too large
+     */
+    413: Error;
+    /**
+     * Unsupported media type
+     */
+    415: Error;
+    /**
+     * Validation error
+     */
+    422: ValidationError;
+};
+
+export type VerifyEmailError = VerifyEmailErrors[keyof VerifyEmailErrors];
+
+export type VerifyEmailResponses = {
+    /**
+     * Verified; a new address asked for is now the account's
+     */
+    200: UserPublic;
+};
+
+export type VerifyEmailResponse = VerifyEmailResponses[keyof VerifyEmailResponses];
+
+export type ResendVerificationEmailData = {
+    body: ResendVerification;
+    path?: never;
+    query?: never;
+    url: '/users/verify-email/resend';
+};
+
+export type ResendVerificationEmailErrors = {
+    /**
+     * Bad request
+     */
+    400: ValidationError;
+    /**
+     * Request body too large
+     */
+    413: Error;
+    /**
+     * Unsupported media type
+     */
+    415: Error;
+    /**
+     * Validation error
+     */
+    422: ValidationError;
+    /**
+     * Too many requests
+     */
+    429: Error;
+};
+
+export type ResendVerificationEmailError = ResendVerificationEmailErrors[keyof ResendVerificationEmailErrors];
+
+export type ResendVerificationEmailResponses = {
+    /**
+     * The same answer whether or not an account waits
+     */
+    202: Message;
+};
+
+export type ResendVerificationEmailResponse = ResendVerificationEmailResponses[keyof ResendVerificationEmailResponses];
 
 export type DeleteUserData = {
     body?: never;

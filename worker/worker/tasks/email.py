@@ -8,7 +8,8 @@ unknown recipient, bad credentials) fails at once.
 
 Password recovery starts here too (`email.recover_password`): the API hands on
 the address it was given, and the account is looked up here, so that asking
-costs the API the same whether or not the account exists.
+costs the API the same whether or not the account exists. Email verification
+(`email.verify_address`) works the same way: the link's token is made here.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import Any
 
 from celery import Task, shared_task
 
-from app.queue import RECOVER_PASSWORD, SEND_EMAIL
-from app.services import auth, users
+from app.queue import RECOVER_PASSWORD, SEND_EMAIL, VERIFY_EMAIL
+from app.services import auth, users, verification
 from app.services.email import render_email
 from app.services.errors import Unavailable
 from app.workers import ContextTask
@@ -98,3 +99,39 @@ def recover_password(self: Task, email: str) -> None:
     )
     runtime.mailer.send(address, message)
     logger.info("sent reset_password email to %s", address)
+
+
+class VerificationTask(EmailTask):
+    def describe(self, args: Any, kwargs: Any) -> dict[str, Any]:
+        return {"kind": "verify_email", "to": (list(args) or [kwargs.get("email")])[0]}
+
+
+@shared_task(name=VERIFY_EMAIL, bind=True, base=VerificationTask)
+def verify_address(self: Task, email: str, user_id: int | None = None) -> None:
+    """Send a verification link to `email` for each active account waiting for it
+    (only `user_id`'s when given). Like password recovery, each attempt issues a
+    link of its own, and the token never travels through the broker."""
+    runtime = self.app.runtime
+    with runtime.session_factory() as session:
+        waiting = verification.accounts_to_verify(session=session, email=email, user_id=user_id)
+        address = users.login_key(email)
+        tokens = [
+            verification.issue_token(
+                session=session, settings=runtime.settings, user=user, email=address
+            )
+            for user in waiting
+        ]
+        session.commit()
+    if not tokens:
+        logger.info("verification asked for an address no active account waits for")
+        return
+    for token in tokens:
+        message = render_email(
+            runtime.email_renderer,
+            runtime.settings,
+            kind="verify_email",
+            to=address,
+            context={"token": token},
+        )
+        runtime.mailer.send(address, message)
+        logger.info("sent verify_email email to %s", address)

@@ -20,6 +20,7 @@ from app.services.audit import Action
 from app.services.errors import (
     AuthenticationFailed,
     BadRequest,
+    EmailVerificationRequired,
     InvalidInput,
     MfaRequired,
     PermissionDenied,
@@ -101,7 +102,11 @@ class AccessToken(Resource):
     @ns.doc("loginAccessToken", security=[])
     @ns.expect(login_form)
     @ns.response(200, "Logged in; the refresh token is set as an httpOnly cookie", token_model)
-    @ns.response(403, "Inactive user; or a second factor is due", login_refused_model)
+    @ns.response(
+        403,
+        "Inactive user; or a second factor is due; or the email address is not verified",
+        login_refused_model,
+    )
     @errors(ns, 400, 401, 413, 422, 429)
     @limiter.limit(setting("RATE_LIMIT_LOGIN_IP"))
     @limiter.limit(setting("RATE_LIMIT_LOGIN_ACCOUNT"), key_func=login_account_key)
@@ -189,7 +194,12 @@ def _record_failed_login(username: str, exc: Exception) -> None:
     The actor is the account the email reaches, if any."""
     session().rollback()
     user = users.get_user_by_email(session=session(), email=username)
-    reason = "inactive" if isinstance(exc, PermissionDenied) else "invalid_credentials"
+    if isinstance(exc, EmailVerificationRequired):
+        reason = "email_not_verified"
+    elif isinstance(exc, PermissionDenied):
+        reason = "inactive"
+    else:
+        reason = "invalid_credentials"
     audit.record(
         session(),
         Action.LOGIN_FAILED,
@@ -204,6 +214,7 @@ def _record_failed_login(username: str, exc: Exception) -> None:
 class Refresh(Resource):
     @ns.doc("loginRefresh", security=[])
     @ns.response(200, "New access token; the refresh cookie is rotated", token_model)
+    @ns.response(403, "The email address is not verified", login_refused_model)
     @errors(ns, 401)
     def post(self) -> Response:
         """Exchange the refresh cookie for a new access token (and a new cookie)."""

@@ -9,8 +9,10 @@ from flask import Response, make_response
 from flask_restx import Namespace, Resource
 
 from app.models import User
-from app.queue import SEND_EMAIL
+from app.queue import SEND_EMAIL, VERIFY_EMAIL
+from app.schemas.common import Message
 from app.schemas.users import (
+    ResendVerification,
     UpdatePassword,
     UserCreate,
     UserPublic,
@@ -18,10 +20,11 @@ from app.schemas.users import (
     UsersPage,
     UserUpdate,
     UserUpdateMe,
+    VerifyEmail,
 )
-from app.services import audit, users
+from app.services import audit, users, verification
 from app.services.audit import Action
-from app.services.errors import NotFound, PermissionDenied, Unavailable
+from app.services.errors import BadRequest, NotFound, PermissionDenied, Unavailable
 from app.services.permissions import Permission, acts_as_superuser, effective_permissions
 from app.web.auth import current_user, require, require_interactive
 from app.web.db import runtime, session
@@ -50,6 +53,10 @@ user_register_model = document(ns, UserRegister)
 user_update_me_model = document(ns, UserUpdateMe)
 user_update_model = document(ns, UserUpdate)
 password_change_model = document(ns, UpdatePassword)
+verify_email_model = document(ns, VerifyEmail)
+resend_verification_model = document(ns, ResendVerification)
+
+RESEND_MESSAGE = "If that address waits for verification, a new verification email has been sent"
 
 list_parser = pagination_parser()
 list_parser.add_argument(
@@ -78,7 +85,14 @@ def _guard_superuser_changes(actor: User, target: User | None, changes: dict[str
 
 
 # What `user.updated` says changed: these fields by name; never a value of a secret.
-AUDITED_FIELDS = ("email", "full_name", "is_active", "is_superuser")
+AUDITED_FIELDS = (
+    "email",
+    "pending_email",
+    "email_verified",
+    "full_name",
+    "is_active",
+    "is_superuser",
+)
 
 
 def _fields(user: User) -> dict[str, Any]:
@@ -117,6 +131,14 @@ def _welcome(user: User) -> None:
         runtime().queue.enqueue(
             SEND_EMAIL, "new_account", user.email, {"full_name": user.full_name or ""}
         )
+
+
+def _send_verification(email: str, user_id: int | None = None) -> None:
+    """Queue a verification link for `email` (the worker issues it, so the token
+    never travels through the broker). A broker outage is logged by the queue; the
+    user can ask again."""
+    with contextlib.suppress(Unavailable):
+        runtime().queue.enqueue(VERIFY_EMAIL, email, user_id)
 
 
 @ns.route("/")
@@ -168,7 +190,9 @@ class Signup(Resource):
         if not runtime().settings.USERS_OPEN_REGISTRATION:
             raise PermissionDenied("Open registration is disabled on this server")
         body = read_body(UserRegister).model_dump()
-        user = users.create_user(session=session(), hasher=runtime().hasher, **body)
+        user = users.create_user(
+            session=session(), hasher=runtime().hasher, email_verified=False, **body
+        )
         audit.record(
             session(),
             Action.USER_CREATED,
@@ -177,8 +201,51 @@ class Signup(Resource):
             details={"email": user.email, "signup": True},
         )
         session().commit()
-        _welcome(user)
+        # The verification email is the welcome: it says the account exists and how
+        # to start using it.
+        _send_verification(user.email, user.id)
         return answer(UserPublic, public_user(user)), 201
+
+
+@ns.route("/verify-email")
+class VerifyEmailAddress(Resource):
+    @ns.doc("verifyEmail", security=[])
+    @ns.expect(verify_email_model)
+    @ns.response(200, "Verified; a new address asked for is now the account's", user_model)
+    @errors(ns, 400, 409, 413, 415, 422)
+    def post(self) -> dict[str, Any]:
+        """Verify an email address with the token from the link emailed to it."""
+        body = read_body(VerifyEmail)
+        try:
+            verified = verification.verify_email(session=session(), token=body.token)
+        except BadRequest:
+            session().commit()  # a token refused after it was spent stays spent
+            raise
+        user = verified.user
+        details: dict[str, Any] = {"email": user.email}
+        if verified.previous_email is not None:
+            details["previous_email"] = verified.previous_email
+        audit.record(
+            session(), Action.EMAIL_VERIFIED, actor=user, target=("user", user.id), details=details
+        )
+        session().commit()
+        return answer(UserPublic, public_user(user))
+
+
+@ns.route("/verify-email/resend")
+class ResendVerificationEmail(Resource):
+    @ns.doc("resendVerificationEmail", security=[])
+    @ns.expect(resend_verification_model)
+    @ns.response(202, "The same answer whether or not an account waits", message_model)
+    @errors(ns, 400, 413, 415, 422, 429)
+    @limiter.limit(setting("RATE_LIMIT_VERIFICATION_RESEND"))
+    def post(self) -> tuple[dict[str, Any], int]:
+        """Email a new verification link, if an account waits for this address."""
+        body = read_body(ResendVerification)
+        # The worker looks the account up: here, the work (and so the time taken)
+        # is the same whether or not one waits for the address.
+        _send_verification(body.email)
+        return answer(Message, {"message": RESEND_MESSAGE}), 202
 
 
 @ns.route("/me")
@@ -195,14 +262,15 @@ class UserMe(Resource):
     @ns.response(200, "Updated", user_model)
     @errors(ns, 400, 401, 403, 409, 413, 415, 422)
     def patch(self) -> dict[str, Any]:
-        """Change your own name or email (a new email needs your current password)."""
+        """Change your own name or email (a new email needs your current password, and
+        takes effect once verified through the link sent to it)."""
         user = current_user()
         body = read_body(UserUpdateMe).model_dump(exclude_unset=True)
         if "email" in body:
             require_interactive()
         current_password = body.pop("current_password", None)
         before = _fields(user)
-        users.update_own_account(
+        pending = users.update_own_account(
             session=session(),
             hasher=runtime().hasher,
             user=user,
@@ -211,6 +279,8 @@ class UserMe(Resource):
         )
         _record_update(user, user, before, password=False)
         session().commit()
+        if pending is not None:
+            _send_verification(pending, user.id)
         return answer(UserPublic, public_user(user))
 
     @ns.doc("deleteUserMe")
@@ -280,6 +350,14 @@ class UserById(Resource):
         before = _fields(target)
         users.update_user(session=session(), hasher=runtime().hasher, user=target, changes=body)
         _record_update(actor, target, before, password=body.get("password") is not None)
+        if target.email_verified and not before["email_verified"]:
+            audit.record(
+                session(),
+                Action.EMAIL_VERIFIED,
+                actor=actor,
+                target=("user", target.id),
+                details={"email": target.email, "by_administrator": True},
+            )
         session().commit()
         return answer(UserPublic, public_user(target))
 

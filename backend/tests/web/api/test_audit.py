@@ -298,7 +298,8 @@ def test_own_account_update_is_recorded(
 
     event = only(db, "user.updated")
     assert event.actor_id == user.id
-    assert event.details == {"fields": ["email"]}
+    # The address itself changes once verified (email.verified says so then).
+    assert event.details == {"fields": ["pending_email"]}
     assert_no_secret(event)
 
 

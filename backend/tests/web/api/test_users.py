@@ -297,9 +297,10 @@ def test_read_user_me_returns_caller_with_groups_and_permissions(
     assert body["permissions"] == ["items:read_all", "users:read"]
 
 
-def test_update_user_me_changes_name_and_email(
-    client: FlaskClient, user_headers: dict[str, str]
+def test_update_user_me_changes_name_and_asks_for_the_new_email(
+    client: FlaskClient, user: User, user_headers: dict[str, str]
 ) -> None:
+    """The new address waits, pending, for its link (tests/web/api/test_email_verification.py)."""
     response = client.patch(
         USERS + "me",
         json={
@@ -311,7 +312,8 @@ def test_update_user_me_changes_name_and_email(
     )
     assert response.status_code == 200
     body = assert_user(response.get_json())
-    assert (body["full_name"], body["email"]) == ("Jane Q", "jane.q@example.com")
+    assert (body["full_name"], body["email"]) == ("Jane Q", user.email)
+    assert (body["pending_email"], body["email_verified"]) == ("jane.q@example.com", True)
     assert client.get(USERS + "me", headers=user_headers).get_json() == body
 
 

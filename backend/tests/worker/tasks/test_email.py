@@ -28,13 +28,19 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.devtools.ports import LOOPBACK
-from app.models import PasswordResetToken
-from app.queue import RECOVER_PASSWORD, SEND_EMAIL
+from app.models import EmailVerificationToken, PasswordResetToken
+from app.queue import RECOVER_PASSWORD, SEND_EMAIL, VERIFY_EMAIL
 from app.runtime import Runtime
-from app.services import auth
+from app.services import auth, users, verification
 from app.services.errors import Unavailable
 from tests.utils.factories import make_user
-from tests.utils.smtp import Mailbox, reset_token, running_controller, text_and_html
+from tests.utils.smtp import (
+    Mailbox,
+    reset_token,
+    running_controller,
+    text_and_html,
+    verification_token,
+)
 from tests.utils.unreachable import closed_port
 from tests.worker.tasks.conftest import WorkerAppFactory
 
@@ -217,6 +223,24 @@ def test_send_email_delivers_reset_link_in_text_and_html(worker_app: WorkerAppFa
     assert "//reset-password" not in text.replace("https://", "")
 
 
+def test_send_email_delivers_verification_link_in_text_and_html(
+    worker_app: WorkerAppFactory,
+) -> None:
+    message = delivered(
+        worker_app, "verify_email", {"token": "tok_456-def"}, EMAIL_VERIFICATION_EXPIRE_HOURS=36
+    )
+
+    link = f"{SITE}/verify-email?token=tok_456-def"
+    text, html = text_and_html(message)
+    assert message["Subject"] == "Acme: verify your email address"
+    assert verification_token(message) == "tok_456-def"
+    assert link in text
+    assert f'href="{link}"' in html
+    assert "within 36 hours" in text
+    assert "within 36 hours" in html
+    assert TO in text
+
+
 def test_send_email_greets_new_user_by_name(worker_app: WorkerAppFactory) -> None:
     message = delivered(worker_app, "new_account", {"full_name": "Jane Doe"})
 
@@ -322,6 +346,56 @@ def test_recover_password_sends_nothing_without_an_active_account(
         assert server.messages == []
     assert result.state == "SUCCESS"
     assert db.scalar(select(func.count()).select_from(PasswordResetToken)) == 0
+
+
+def test_verify_address_sends_a_working_link_to_an_account_waiting_for_it(
+    worker_app: WorkerAppFactory, runtime: Runtime, db: Session
+) -> None:
+    user = users.create_user(
+        session=db,
+        hasher=runtime.hasher,
+        email="Verify.Me@example.com",
+        password="a-long-enough-secret",
+        email_verified=False,
+    )
+    db.commit()
+    with serve(Recorder()) as server:
+        app = worker_app(runtime.settings.DATABASE_URL, **smtp_settings(server.port))
+        # Another spelling of the address reaches the same account.
+        result = app.tasks[VERIFY_EMAIL].apply(args=["VERIFY.ME@example.com"])
+        [message] = server.messages
+
+    assert result.state == "SUCCESS"
+    assert message["To"] == user.email
+    verified = verification.verify_email(session=db, token=verification_token(message))
+    assert (verified.user.id, verified.user.email_verified) == (user.id, True)
+
+
+@pytest.mark.parametrize("who", ["unknown", "verified", "inactive", "malformed", "other_id"])
+def test_verify_address_sends_nothing_without_an_account_waiting(
+    worker_app: WorkerAppFactory, runtime: Runtime, db: Session, who: str
+) -> None:
+    verified = make_user(db, runtime)
+    waiting = users.create_user(
+        session=db,
+        hasher=runtime.hasher,
+        email="waiting@example.com",
+        password="a-long-enough-secret",
+        email_verified=False,
+        is_active=who != "inactive",
+    )
+    db.commit()
+    address = {"unknown": "nobody@example.com", "verified": verified.email, "malformed": "x"}.get(
+        who, waiting.email
+    )
+    # With an id, only that account's link is sent (the signup's and the email change's).
+    user_id = verified.id if who == "other_id" else None
+    with serve(Recorder()) as server:
+        app = worker_app(runtime.settings.DATABASE_URL, **smtp_settings(server.port))
+        result = app.tasks[VERIFY_EMAIL].apply(args=[address, user_id])
+        assert server.messages == []
+    assert result.state == "SUCCESS"
+    assert db.scalar(select(func.count()).select_from(EmailVerificationToken)) == 0
 
 
 def test_send_email_fails_without_retry_for_unknown_kind(

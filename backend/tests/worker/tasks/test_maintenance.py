@@ -13,7 +13,15 @@ from worker.main import WorkerCelery
 
 from app.core.security import hash_opaque_token
 from app.db.base import utcnow
-from app.models import AuditEvent, Job, JobState, PasswordResetToken, RefreshToken, User
+from app.models import (
+    AuditEvent,
+    EmailVerificationToken,
+    Job,
+    JobState,
+    PasswordResetToken,
+    RefreshToken,
+    User,
+)
 from app.queue import MAINTENANCE_QUEUE, PURGE_AUDIT_EVENTS, PURGE_EXPIRED
 from app.runtime import Runtime
 from app.services import audit, auth
@@ -52,6 +60,20 @@ def add_reset_token(
     db.add(
         PasswordResetToken(
             user_id=user.id,
+            token_hash=hash_opaque_token(name),
+            expires_at=expires_at,
+            used_at=used_at,
+        )
+    )
+
+
+def add_verification_token(
+    db: Session, user: User, name: str, *, expires_at: datetime, used_at: datetime | None = None
+) -> None:
+    db.add(
+        EmailVerificationToken(
+            user_id=user.id,
+            email=user.email,
             token_hash=hash_opaque_token(name),
             expires_at=expires_at,
             used_at=used_at,
@@ -111,6 +133,9 @@ def test_purge_expired_deletes_dead_tokens_and_old_jobs_only(
     add_reset_token(db, user, "reset-live", expires_at=later)
     add_reset_token(db, user, "reset-used", expires_at=later, used_at=earlier)
     add_reset_token(db, user, "reset-expired", expires_at=earlier)
+    add_verification_token(db, user, "verify-live", expires_at=later)
+    add_verification_token(db, user, "verify-used", expires_at=later, used_at=earlier)
+    add_verification_token(db, user, "verify-expired", expires_at=earlier)
     add_job(db, user, "queued-old", JobState.QUEUED, created_at=old)
     add_job(db, user, "running-old", JobState.RUNNING, created_at=old)
     add_job(db, user, "succeeded-recent", JobState.SUCCEEDED, created_at=old, finished_at=recent)
@@ -121,10 +146,11 @@ def test_purge_expired_deletes_dead_tokens_and_old_jobs_only(
 
     counts = purge(worker_app, runtime)
 
-    assert counts == {"tokens": 4, "jobs": 2}
+    assert counts == {"tokens": 6, "jobs": 2}
     refresh_tokens, reset_tokens, jobs = left(db)
     assert refresh_tokens == hashes("refresh-live", "refresh-rotated")
     assert reset_tokens == hashes("reset-live")
+    assert set(db.scalars(select(EmailVerificationToken.token_hash))) == hashes("verify-live")
     assert jobs == {"queued-old", "running-old", "succeeded-recent", "failed-recent"}
 
 
