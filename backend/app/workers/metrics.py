@@ -106,7 +106,9 @@ class QueueDepth(Collector):
         depths: dict[str, int] = {}
         # A thread of its own, given up after the timeout: kombu's waits are not all
         # bounded (a broker that accepts the connection and never answers).
-        reader = threading.Thread(target=self._read, args=(depths,), daemon=True)
+        reader = threading.Thread(
+            target=self._read, args=(depths,), name="queue-depth", daemon=True
+        )
         reader.start()
         reader.join(QUEUE_DEPTH_TIMEOUT)
         if reader.is_alive():
@@ -119,6 +121,9 @@ class QueueDepth(Collector):
     def _read(self, depths: dict[str, int]) -> None:
         try:
             with self.app.connection_for_read() as connection:
+                # One attempt: kombu would retry a refused connection for minutes,
+                # and each scrape while the broker is down would leave a thread.
+                connection.ensure_connection(max_retries=0)
                 for queue in self.app.queues:
                     depths[queue] = _depth(connection, queue)
         except Exception as exc:  # the broker is down: say so, serve the rest

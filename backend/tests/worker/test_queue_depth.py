@@ -4,6 +4,7 @@ waiting in the node's queues, and nothing, promptly, from a broker that hangs.""
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -70,3 +71,18 @@ def test_queue_depth_gives_up_on_a_broker_that_never_answers(
 
     assert depths(app) == {}
     assert time.monotonic() - started < QUEUE_DEPTH_TIMEOUT + 1
+
+
+def test_queue_depth_gives_up_at_once_on_a_broker_that_is_down(tmp_path: Path) -> None:
+    """A refused connection is not retried: the scrape does not wait out its timeout,
+    and no reader thread is left behind."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed: connections are refused
+    app = worker_app(tmp_path, CELERY_BROKER_URL=f"redis://127.0.0.1:{port}/0")
+    before = set(threading.enumerate())
+    started = time.monotonic()
+
+    assert depths(app) == {}
+    assert time.monotonic() - started < QUEUE_DEPTH_TIMEOUT / 2
+    assert not set(threading.enumerate()) - before
