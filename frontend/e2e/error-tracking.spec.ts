@@ -118,6 +118,9 @@ test.describe('error tracking', () => {
   test('an error thrown in the app reaches the DSN, without secrets', async ({ page }) => {
     // Signed out, on a page whose address holds a secret.
     await page.goto(`${previewURL}/reset-password?token=${RESET_SECRET}`)
+    // The app mounts once error tracking has started (main.ts); the page's load
+    // event comes before the SDK's chunk does.
+    await expect(page.getByRole('heading', { name: 'Reset password' })).toBeVisible()
     await page.evaluate((message) => setTimeout(() => { throw new Error(message) }), `${THROWN} (1)`)
     await expect.poll(() => eventsThrowing(`${THROWN} (1)`).length, { timeout: 15_000 }).toBe(1)
     const signedOut = eventsThrowing(`${THROWN} (1)`)[0] ?? {}
