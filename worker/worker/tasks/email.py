@@ -15,7 +15,7 @@ costs the API the same whether or not the account exists. Email verification
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from celery import Task, shared_task
 
@@ -24,6 +24,9 @@ from app.services import auth, users, verification
 from app.services.email import render_email
 from app.services.errors import Unavailable
 from app.workers import ContextTask
+
+if TYPE_CHECKING:
+    from app.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +64,11 @@ class EmailTask(ContextTask):
 
 @shared_task(name=SEND_EMAIL, bind=True, base=EmailTask)
 def send_email(self: Task, kind: str, to: str, context: dict[str, Any]) -> None:
-    runtime = self.app.runtime
+    _deliver(self.app.runtime, kind, to, context)
+
+
+def _deliver(runtime: Runtime, kind: str, to: str, context: dict[str, Any]) -> None:
+    """Render the `kind` email for `to` and send it (each task's last step)."""
     message = render_email(
         runtime.email_renderer, runtime.settings, kind=kind, to=to, context=context
     )
@@ -90,15 +97,7 @@ def recover_password(self: Task, email: str) -> None:
         )
         session.commit()
         address = user.email
-    message = render_email(
-        runtime.email_renderer,
-        runtime.settings,
-        kind="reset_password",
-        to=address,
-        context={"token": token},
-    )
-    runtime.mailer.send(address, message)
-    logger.info("sent reset_password email to %s", address)
+    _deliver(runtime, "reset_password", address, {"token": token})
 
 
 class VerificationTask(EmailTask):
@@ -126,12 +125,4 @@ def verify_address(self: Task, email: str, user_id: int | None = None) -> None:
         logger.info("verification asked for an address no active account waits for")
         return
     for token in tokens:
-        message = render_email(
-            runtime.email_renderer,
-            runtime.settings,
-            kind="verify_email",
-            to=address,
-            context={"token": token},
-        )
-        runtime.mailer.send(address, message)
-        logger.info("sent verify_email email to %s", address)
+        _deliver(runtime, "verify_email", address, {"token": token})
