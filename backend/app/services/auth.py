@@ -20,7 +20,7 @@ from app.core.security import (
 from app.core.totp import Clock, MfaCrypto, system_clock
 from app.db.base import utcnow
 from app.models import EmailVerificationToken, PasswordResetToken, RefreshToken, User
-from app.services import mfa, users
+from app.services import links, mfa, users
 from app.services.errors import (
     AuthenticationFailed,
     BadRequest,
@@ -224,25 +224,10 @@ def reset_password(
 ) -> User:
     """Set a new password with a reset token: works once, ends every session."""
     users.check_password_rules(new_password, field="new_password")
-    now = utcnow()
-    stored = session.scalar(
-        select(PasswordResetToken).where(PasswordResetToken.token_hash == hash_opaque_token(token))
-    )
-    if stored is None or stored.used_at is not None or stored.expires_at <= now:
+    found = links.spend(session, PasswordResetToken, token)
+    if found is None:
         raise BadRequest(INVALID_RESET)
-    used = session.execute(
-        update(PasswordResetToken)
-        .where(PasswordResetToken.id == stored.id, PasswordResetToken.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(used, "rowcount", 0) != 1:
-        raise BadRequest(INVALID_RESET)
-    user = users.get_user(session=session, user_id=stored.user_id)
-    if user is None or not user.is_active:
-        # Spent all the same (the caller commits it): reactivating the account
-        # must not bring the link back to life.
-        raise BadRequest(INVALID_RESET)
+    _, user = found
     users.set_password(session=session, hasher=hasher, user=user, password=new_password)
     # Any other outstanding reset link for this account dies with this one.
     users.revoke_reset_links(session=session, user=user)

@@ -20,7 +20,7 @@ from app.core.config import Settings
 from app.core.security import hash_opaque_token, new_opaque_token
 from app.db.base import utcnow
 from app.models import EmailVerificationToken, User
-from app.services import users
+from app.services import links, users
 from app.services.errors import BadRequest, InvalidInput, flush_unique
 
 INVALID_TOKEN = "Invalid, expired or already used verification link"  # noqa: S105 (a message)
@@ -74,26 +74,10 @@ def verify_email(*, session: Session, token: str) -> Verified:
     still waits for that address. A new address replaces the old one, and the
     password-reset links sent to the old one die. A refused token is spent all the
     same (the caller commits on BadRequest)."""
-    now = utcnow()
-    stored = session.scalar(
-        select(EmailVerificationToken).where(
-            EmailVerificationToken.token_hash == hash_opaque_token(token)
-        )
-    )
-    if stored is None or stored.used_at is not None or stored.expires_at <= now:
+    found = links.spend(session, EmailVerificationToken, token)
+    if found is None:
         raise BadRequest(INVALID_TOKEN, {"token": INVALID_TOKEN})
-    # Spend it atomically: of two requests at once, one wins.
-    spent = session.execute(
-        update(EmailVerificationToken)
-        .where(EmailVerificationToken.id == stored.id, EmailVerificationToken.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(spent, "rowcount", 0) != 1:
-        raise BadRequest(INVALID_TOKEN, {"token": INVALID_TOKEN})
-    user = users.get_user(session=session, user_id=stored.user_id)
-    if user is None or not user.is_active:
-        raise BadRequest(INVALID_TOKEN, {"token": INVALID_TOKEN})
+    stored, user = found
     previous: str | None = None
     if stored.email == user.pending_email:
         # Taken since it was asked for (409): the link stays usable should it be freed.
@@ -106,6 +90,7 @@ def verify_email(*, session: Session, token: str) -> Verified:
         # The address was verified already, or is no longer the account's.
         raise BadRequest(INVALID_TOKEN, {"token": INVALID_TOKEN})
     # The other links sent to this address have nothing left to do.
+    now = utcnow()
     session.execute(
         update(EmailVerificationToken)
         .where(
